@@ -1,0 +1,119 @@
+"""The ``k360`` command: ``serve``, ``demo``, ``check``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from k360lib.errors import K360Error
+from k360lib.i18n import set_lang, t
+
+__all__ = ["main"]
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from k360lib.atlas.demo import write_demo
+
+    atlas = write_demo(args.write, seed=args.seed)
+    print(
+        t(
+            "cli.demo.written",
+            None,
+            name=atlas.name,
+            path=args.write,
+            n_areas=len(atlas.areas),
+            n_indicators=len(atlas.indicator_ids),
+            n_facilities=len(atlas.facilities),
+        )
+    )
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from k360lib.atlas.io import check_files
+
+    mapping = {}
+    for item in args.map or []:
+        src, _, dst = item.partition("=")
+        mapping[src] = dst
+    report = check_files(
+        args.areas,
+        args.tables,
+        area_key=args.area_key,
+        area_name=args.area_name,
+        key=args.key,
+        mapping=mapping or None,
+        threshold=args.threshold,
+    )
+    for line in report.messages(levels=("error", "warning", "info") if args.verbose else ("error", "warning")):
+        print(line)
+    if not args.verbose:
+        n_info = sum(f.level == "info" for f in report.findings)
+        if n_info:
+            print(t("cli.check.more_info", None, n=n_info))
+    if proposal := report.data.get("proposed_mapping_cli"):
+        print(t("cli.check.proposal", None, args=proposal))
+    key = "cli.check.ok" if report.ok else "cli.check.failed"
+    print(t(key, None, n_errors=len(report.errors), n_warnings=len(report.warnings)))
+    return 0 if report.ok else 1
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from k360lib.serve import serve
+
+    return serve(
+        port=args.port,
+        lan=args.lan,
+        open_browser=not args.no_browser,
+        notebook=args.notebook,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``k360`` command."""
+    p = argparse.ArgumentParser(prog="k360", description="k360 — Sozialraum-Atlas, Zuständigkeiten, Planspiel")
+    p.add_argument("--lang", choices=["de", "en"], default=None, help="UI language (default: de or $K360_LANG)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="start the Voilà apps (localhost)")
+    s.add_argument("--port", type=int, default=8866)
+    s.add_argument("--lan", action="store_true", help="listen on the room's network, not only on this computer")
+    s.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    s.add_argument("--notebook", default=None, help="serve this notebook instead of the start page")
+    s.set_defaults(func=_cmd_serve)
+
+    d = sub.add_parser("demo", help="write the fictional demo city")
+    d.add_argument("--write", required=True, metavar="DIR", help="folder to write to")
+    d.add_argument("--seed", type=int, default=None, help="seed (default: the bundled city's)")
+    d.set_defaults(func=_cmd_demo)
+
+    c = sub.add_parser("check", help="check geometry and tables before importing them")
+    c.add_argument("areas", help="areas file: GeoJSON, GeoPackage, Shapefile (.shp/.zip/folder), KML")
+    c.add_argument("tables", nargs="*", help="tables: CSV or XLSX, wide or long")
+    c.add_argument("--area-key", default=None, help="key column in the areas file (default: detected)")
+    c.add_argument("--area-name", default=None, help="name column in the areas file (default: detected)")
+    c.add_argument("--key", default=None, help="key column in the tables (default: detected)")
+    c.add_argument("--map", action="append", metavar="TABLEKEY=AREA_ID", help="explicit key mapping, repeatable")
+    c.add_argument("--threshold", type=int, default=3, help="small-number suppression threshold (default 3)")
+    c.add_argument("-v", "--verbose", action="store_true", help="also print notes (matches, repairs)")
+    c.set_defaults(func=_cmd_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``k360`` command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    if args.lang:
+        set_lang(args.lang)
+    try:
+        return int(args.func(args) or 0)
+    except K360Error as err:
+        print(f"{t('level.error', None)}: {err.message()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
