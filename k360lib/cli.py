@@ -45,6 +45,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         key=args.key,
         mapping=mapping or None,
         threshold=args.threshold,
+        year=args.year,
+        facilities=args.facilities,
     )
     for line in report.messages(levels=("error", "warning", "info") if args.verbose else ("error", "warning")):
         print(line)
@@ -95,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--area-name", default=None, help="name column in the areas file (default: detected)")
     c.add_argument("--key", default=None, help="key column in the tables (default: detected)")
     c.add_argument("--map", action="append", metavar="TABLEKEY=AREA_ID", help="explicit key mapping, repeatable")
+    c.add_argument("--year", type=int, default=None, help="year of columns without a year in their name")
+    c.add_argument("--facilities", default=None, help="facilities file (points)")
     c.add_argument("--threshold", type=int, default=3, help="small-number suppression threshold (default 3)")
     c.add_argument("-v", "--verbose", action="store_true", help="also print notes (matches, repairs)")
     c.set_defaults(func=_cmd_check)
