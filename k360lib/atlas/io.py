@@ -558,6 +558,22 @@ def _pick_key_column(raw: RawTable, areas, key: str | None, mapping: dict | None
         scored.append((len(m.mapping), exactish, -cols.index(col), col))
     if not scored:
         return None, None, None
+    # columns that look like keys or names (by header or by text values) come first: a
+    # numeric value column ("Kinder 2021": 1, 2, 3) must not win because its numbers
+    # happen to equal area numbers
+    def preferred(col: str) -> bool:
+        low = col.lower()
+        if _YEAR_IN_NAME.match(col) and not any(h in low for h in ("id", "nr")):
+            return False
+        if any(h == low or h in low.replace("-", "_").split("_") or low.startswith(h) for h in _KEY_HINTS + _NAME_HINTS + ("gebiet", "schlüssel", "district")):
+            return True
+        vals = [v for v in raw.frame[col] if v not in (None, "")]
+        return bool(vals) and sum(parse_number(v, raw.decimal).ok for v in vals) / len(vals) < 0.5
+
+    if not key:
+        pref = [t for t in scored if t[0] > 0 and preferred(t[3])]
+        if pref:
+            scored = pref
     scored.sort(reverse=True)
     key_col = scored[0][3]
     keys = _column_values(raw, key_col)
@@ -593,7 +609,8 @@ def _numeric_column(raw: RawTable, col: str) -> bool:
     parsed = [parse_number(v, raw.decimal) for v in vals]
     filled = [p for p in parsed if not p.suppressed]
     if not filled:
-        return False
+        # only suppression marks (–, ., x, *): a numeric column whose values are all withheld
+        return any(v not in (None, "") and str(v).strip() for v in vals)
     return sum(p.ok for p in filled) / len(filled) >= 0.5
 
 
@@ -662,6 +679,9 @@ def table_to_long(
         return empty_indicators(), empty_catalog(), report
     _report_match(km, report, file, key_col, raw, name_col)
     keys = _column_values(raw, key_col)
+    blank = [raw.row_numbers[i] for i, k in enumerate(keys) if k is None]
+    if blank:
+        report.warning("atlas.io.rows_without_key", where={"file": file, "column": key_col}, rows=", ".join(map(str, blank[:20])), n=len(blank))
 
     # ---- long or wide? ----------------------------------------------------------
     lower = {c.lower(): c for c in cols}
@@ -761,7 +781,13 @@ def table_to_long(
             else:
                 report.info("atlas.io.text_column_skipped", where={"file": file, "column": c})
         if not value_cols:
-            report.error("atlas.io.no_value_columns", where={"file": file})
+            text_cols = [c for c in cols if c not in (key_col, name_col)]
+            examples = []
+            for c in text_cols[:3]:
+                i = next((i for i, v in enumerate(df[c]) if v not in (None, "") and not parse_number(v, raw.decimal).ok), None)
+                if i is not None:
+                    examples.append(f"„{c}“ {raw.row_numbers[i]}: {str(df[c].iloc[i])[:30]}")
+            report.error("atlas.io.no_value_columns", where={"file": file}, examples="; ".join(examples) or "—")
         stem = _slug(Path(file).stem)
         needs_year = False
         for c in value_cols:

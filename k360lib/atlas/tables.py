@@ -22,6 +22,7 @@ import io
 import math
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -457,7 +458,7 @@ def _read_xlsx_rows(path: Path, sheet: str | int | None, report: ImportReport):
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise DataError("atlas.tables.bad_xlsx", file=path.name, detail=str(exc)[:120]) from exc
     try:
         names = wb.sheetnames

@@ -140,6 +140,8 @@ class OfflineMap(folium.Map):
 
     def __init__(self, *args, tiles=None, **kwargs):
         super().__init__(*args, tiles=tiles, **kwargs)
+        # without a tile layer Leaflet has no zoom limit; plugins (MarkerCluster) need one
+        self.options.setdefault("max_zoom", kwargs.get("max_zoom") or 18)
         # instance lists: folium's add_js_link mutates the list in place
         self.default_js = []
         self.default_css = []

@@ -64,8 +64,10 @@ class MapStyle(Element):
 .k360-legend ul{list-style:none;margin:0;padding:0;}
 .k360-legend li{display:flex;align-items:center;gap:6px;margin:2px 0;}
 .k360-swatch{display:inline-block;width:18px;height:12px;border:1px solid #777;flex:none;}
-.k360-swatch-suppressed{background:repeating-linear-gradient(45deg,#d9d9d9 0 3px,#8c8c8c 3px 4.5px);}
 .k360-legend-note{color:#555;margin-top:6px;font-size:11px;}
+.k360-swatch-facility{width:10px;height:10px;border-radius:50%;margin:0 4px;border-color:#222;}
+.marker-cluster-small,.marker-cluster-medium,.marker-cluster-large{background-color:rgba(43,92,138,.35);}
+.marker-cluster-small div,.marker-cluster-medium div,.marker-cluster-large div{background-color:#2b5c8a;color:#fff;}
 .k360-tooltip{font:12px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;}
 .k360-tooltip .k360-tt-name{font-weight:600;font-size:13px;}
 .k360-tooltip .k360-tt-muted{color:#555;}

@@ -77,7 +77,7 @@ class MapGeometry:
 def default_tolerance(gdf_metric: gpd.GeoDataFrame) -> float:
     """Return a simplification tolerance in metres suited to the areas' size.
 
-    One percent of the median area's side length, clipped to 1–25 m: fine
+    Half a percent of the median area's side length, clipped to 1–10 m: fine
     enough that a city-wide map looks exact, coarse enough to drop surveyed
     detail nobody can see at city scale.
 
@@ -96,7 +96,7 @@ def default_tolerance(gdf_metric: gpd.GeoDataFrame) -> float:
     if len(gdf_metric) == 0:
         return 1.0
     side = float(np.sqrt(np.nanmedian(gdf_metric.geometry.area.to_numpy())))
-    return float(min(25.0, max(1.0, 0.01 * side)))
+    return float(min(10.0, max(1.0, 0.005 * side)))
 
 
 def simplify_coverage(geoms, tolerance: float):

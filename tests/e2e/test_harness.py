@@ -53,7 +53,7 @@ def on_click(_):
 
 button.on_click(on_click)
 app = w.VBox([frame, lang, button, label])
-app.add_class("hx-app")
+_ = app.add_class("hx-app")  # add_class returns the widget: do not display it here
 """
 
 
