@@ -593,7 +593,8 @@ def _pick_key_column(raw: RawTable, areas, key: str | None, mapping: dict | None
         n_keys = len({k for k, _ in pairs})
         if not pairs or n_keys < 0.95 * len(pairs) or len({v for _, v in pairs}) < 0.8 * len(pairs):
             continue
-        if by_score.get(col, 0) > best:
+        named = any(h in col.lower() for h in _NAME_HINTS)
+        if (by_score.get(col, 0) > 0 or named) and by_score.get(col, 0) > best:
             name_col, best = col, by_score.get(col, 0)
     table_names = {}
     if name_col:
