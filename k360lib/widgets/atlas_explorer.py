@@ -59,7 +59,7 @@ class AtlasExplorer:
         UI language (``"de"``/``"en"``); default the current UI language
         (``$K360_LANG`` or German).
     title : str, optional
-        Heading; default the city's name (``atlas.name``), else "Sozialraum-Atlas".
+        Heading; default "Sozialraum-Atlas <city>" (``atlas.name``).
     indicator : str, optional
         Indicator shown first; default the first rate or share in the catalog.
     map_height : str, default "600px"
@@ -87,7 +87,7 @@ class AtlasExplorer:
         lang = self.lang
 
         city = atlas.name
-        heading = title or city or t("widgets.atlas.title_plain", lang)
+        heading = title or (t("widgets.atlas.title", lang, city=city) if city else t("widgets.atlas.title_plain", lang))
         header = f'{_CSS}<h2 class="k360-title">{html.escape(heading)}</h2>'
         disclaimer = atlas.meta.get(f"disclaimer_{lang}") or atlas.meta.get("disclaimer_de")
         if atlas.meta.get("fictional") and disclaimer:
