@@ -16,6 +16,13 @@ Choices and why:
   kernel. A kernel whose tab was closed is shut down after 15 minutes without
   activity; a kernel with an open tab is never culled, so a workshop group
   that pauses over lunch keeps its state.
+- **offline template** (``--template=k360``): Voilà's ``lab`` template links
+  Font Awesome from a CDN; the ``k360`` template (in
+  ``k360lib/widgets/share/voila/templates/k360``) is the same page without
+  those links. Voilà finds templates only on the Jupyter data path, so the
+  command runs ``python -m k360lib.serve``, which puts that folder on
+  ``JUPYTER_PATH`` and then starts Voilà with the given arguments — the
+  command line stays self-contained (no environment to pass along).
 """
 
 from __future__ import annotations
@@ -34,8 +41,11 @@ __all__ = [
     "CULL_INTERVAL",
     "DEFAULT_NOTEBOOK",
     "DEFAULT_PORT",
+    "TEMPLATE",
+    "TEMPLATE_ROOT",
     "notebooks_dir",
     "resolve_notebook",
+    "run_voila",
     "serve",
     "voila_command",
 ]
@@ -46,6 +56,10 @@ DEFAULT_NOTEBOOK = "01_sozialraum_atlas.ipynb"
 CULL_IDLE_TIMEOUT = 900
 #: seconds between two culling checks
 CULL_INTERVAL = 60
+#: name of k360's Voilà template (Voilà's "lab" template without CDN links)
+TEMPLATE = "k360"
+#: Jupyter data folder holding ``voila/templates/k360``
+TEMPLATE_ROOT = Path(__file__).resolve().parent / "widgets" / "share"
 
 
 def notebooks_dir() -> Path:
@@ -100,6 +114,7 @@ def voila_command(
     cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
     cull_interval: int = CULL_INTERVAL,
     show_tracebacks: bool = False,
+    template: str | None = TEMPLATE,
     python: str | None = None,
     extra_args: list[str] | tuple[str, ...] = (),
 ) -> list[str]:
@@ -122,6 +137,11 @@ def voila_command(
         disables culling.
     show_tracebacks : bool, default False
         Show Python tracebacks in the page (for development only).
+    template : str or None, default "k360"
+        Voilà template. With the default the command runs ``python -m
+        k360lib.serve`` (Voilà plus k360's offline template, see the module
+        docstring); ``None`` runs plain ``python -m voila`` with its default
+        template.
     python : str, optional
         Python executable; default :data:`sys.executable`.
     extra_args : sequence of str
@@ -136,7 +156,7 @@ def voila_command(
     --------
     >>> cmd = voila_command("app.ipynb", port=9000, python="python")
     >>> cmd[:4]
-    ['python', '-m', 'voila', 'app.ipynb']
+    ['python', '-m', 'k360lib.serve', 'app.ipynb']
     >>> "--port=9000" in cmd and "--no-browser" in cmd
     True
     """
@@ -145,7 +165,7 @@ def voila_command(
     cmd = [
         python or sys.executable,
         "-m",
-        "voila",
+        "k360lib.serve" if template else "voila",
         str(notebook),
         f"--port={port}",
         f"--Voila.ip={ip}",
@@ -155,10 +175,37 @@ def voila_command(
         "--MappingKernelManager.cull_connected=False",
         f"--VoilaConfiguration.show_tracebacks={bool(show_tracebacks)}",
     ]
+    if template:
+        cmd.append(f"--template={template}")
     if not open_browser:
         cmd.append("--no-browser")
     cmd.extend(extra_args)
     return cmd
+
+
+def run_voila(argv: list[str] | None = None) -> int:
+    """Run Voilà in this process with k360's templates on the Jupyter data path.
+
+    This is what ``python -m k360lib.serve <voila arguments>`` does; use
+    :func:`voila_command` to build such a command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Voilà's command-line arguments; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit code.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    paths = [str(TEMPLATE_ROOT), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
+    from voila.app import main as voila_main
+
+    sys.argv = ["voila", *argv]
+    return int(voila_main() or 0)
 
 
 def _port_free(ip: str, port: int) -> bool:
@@ -234,3 +281,7 @@ def serve(
         except subprocess.TimeoutExpired:  # pragma: no cover
             proc.kill()
             return proc.wait()
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised by the end-to-end tests
+    sys.exit(run_voila())

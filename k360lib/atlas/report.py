@@ -55,7 +55,7 @@ class ImportReport:
     Examples
     --------
     >>> r = ImportReport()
-    >>> r.info("atlas.io.read_table", file="t.csv", n_rows=3, n_cols=2)
+    >>> r.info("atlas.tables.read", where={"file": "t.csv"}, n_rows=3, n_cols=2, decimal=",")
     >>> r.ok
     True
     """
