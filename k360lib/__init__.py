@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import importlib
 
-from k360lib.errors import DataError, K360Error
-from k360lib.i18n import get_lang, set_lang, t
+from k360lib.errors import DataError as DataError
+from k360lib.errors import K360Error as K360Error
+from k360lib.i18n import get_lang as get_lang
+from k360lib.i18n import set_lang as set_lang
+from k360lib.i18n import t as t
 
 __version__ = "0.1.0"
 

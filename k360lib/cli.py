@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from k360lib.errors import K360Error
 from k360lib.i18n import set_lang, t
@@ -48,7 +47,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         year=args.year,
         facilities=args.facilities,
     )
-    for line in report.messages(levels=("error", "warning", "info") if args.verbose else ("error", "warning")):
+    for line in report.messages(
+        levels=("error", "warning", "info") if args.verbose else ("error", "warning")
+    ):
         print(line)
     if not args.verbose:
         n_info = sum(f.level == "info" for f in report.findings)
@@ -74,13 +75,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``k360`` command."""
-    p = argparse.ArgumentParser(prog="k360", description="k360 — Sozialraum-Atlas, Zuständigkeiten, Planspiel")
-    p.add_argument("--lang", choices=["de", "en"], default=None, help="UI language (default: de or $K360_LANG)")
+    p = argparse.ArgumentParser(
+        prog="k360", description="k360 — Sozialraum-Atlas, Zuständigkeiten, Planspiel"
+    )
+    p.add_argument(
+        "--lang", choices=["de", "en"], default=None, help="UI language (default: de or $K360_LANG)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="start the Voilà apps (localhost)")
     s.add_argument("--port", type=int, default=8866)
-    s.add_argument("--lan", action="store_true", help="listen on the room's network, not only on this computer")
+    s.add_argument(
+        "--lan", action="store_true", help="listen on the room's network, not only on this computer"
+    )
     s.add_argument("--no-browser", action="store_true", help="do not open a browser")
     s.add_argument("--notebook", default=None, help="serve this notebook instead of the start page")
     s.set_defaults(func=_cmd_serve)
@@ -91,16 +98,33 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_cmd_demo)
 
     c = sub.add_parser("check", help="check geometry and tables before importing them")
-    c.add_argument("areas", help="areas file: GeoJSON, GeoPackage, Shapefile (.shp/.zip/folder), KML")
+    c.add_argument(
+        "areas", help="areas file: GeoJSON, GeoPackage, Shapefile (.shp/.zip/folder), KML"
+    )
     c.add_argument("tables", nargs="*", help="tables: CSV or XLSX, wide or long")
-    c.add_argument("--area-key", default=None, help="key column in the areas file (default: detected)")
-    c.add_argument("--area-name", default=None, help="name column in the areas file (default: detected)")
+    c.add_argument(
+        "--area-key", default=None, help="key column in the areas file (default: detected)"
+    )
+    c.add_argument(
+        "--area-name", default=None, help="name column in the areas file (default: detected)"
+    )
     c.add_argument("--key", default=None, help="key column in the tables (default: detected)")
-    c.add_argument("--map", action="append", metavar="TABLEKEY=AREA_ID", help="explicit key mapping, repeatable")
-    c.add_argument("--year", type=int, default=None, help="year of columns without a year in their name")
+    c.add_argument(
+        "--map",
+        action="append",
+        metavar="TABLEKEY=AREA_ID",
+        help="explicit key mapping, repeatable",
+    )
+    c.add_argument(
+        "--year", type=int, default=None, help="year of columns without a year in their name"
+    )
     c.add_argument("--facilities", default=None, help="facilities file (points)")
-    c.add_argument("--threshold", type=int, default=3, help="small-number suppression threshold (default 3)")
-    c.add_argument("-v", "--verbose", action="store_true", help="also print notes (matches, repairs)")
+    c.add_argument(
+        "--threshold", type=int, default=3, help="small-number suppression threshold (default 3)"
+    )
+    c.add_argument(
+        "-v", "--verbose", action="store_true", help="also print notes (matches, repairs)"
+    )
     c.set_defaults(func=_cmd_check)
     return p
 

@@ -28,7 +28,16 @@ __all__ = [
 ]
 
 #: Location fields in the order they are rendered.
-LOCATION_FIELDS: tuple[str, ...] = ("file", "layer", "sheet", "cell", "row", "column", "key", "area")
+LOCATION_FIELDS: tuple[str, ...] = (
+    "file",
+    "layer",
+    "sheet",
+    "cell",
+    "row",
+    "column",
+    "key",
+    "area",
+)
 
 
 def format_location(lang: str | None = None, /, **where: object) -> str:

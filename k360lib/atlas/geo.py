@@ -26,7 +26,12 @@ def metric_crs(gdf: gpd.GeoDataFrame, hint=None):
     if hint:
         return CRS.from_user_input(hint)
     crs = gdf.crs
-    if crs is not None and crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
+    if (
+        crs is not None
+        and crs.is_projected
+        and crs.axis_info
+        and crs.axis_info[0].unit_name in ("metre", "meter")
+    ):
         return crs
     est = gdf.to_crs(4326).estimate_utm_crs() if len(gdf) else CRS.from_epsg(25832)
     return est

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from k360lib.atlas.matching import KeyMatch, match_keys, split_key
+from k360lib.atlas.matching import KeyMatch, match_keys
 from k360lib.atlas.report import Finding, ImportReport
 from k360lib.atlas.tables import RawTable, parse_number, read_raw_table
 from k360lib.errors import CRSError, DataError, K360Error
@@ -37,12 +37,25 @@ __all__ = [
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml")
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
-_KEY_HINTS = ("area_id", "id", "nr", "nummer", "schluessel", "schlüssel", "key", "code", "kennung", "raum_id")
+_KEY_HINTS = (
+    "area_id",
+    "id",
+    "nr",
+    "nummer",
+    "schluessel",
+    "schlüssel",
+    "key",
+    "code",
+    "kennung",
+    "raum_id",
+)
 _NAME_HINTS = ("name", "bezeichnung", "stadtteil", "sozialraum", "gebiet", "raum", "bezirk")
 _PARENT_HINTS = ("parent", "parent_id", "parent_are", "bezirk_id", "stadtbezirk", "district")
 _YEAR_NAMES = ("year", "jahr", "stichjahr", "berichtsjahr", "jahr_")
 _VALUE_NAMES = ("value", "wert", "werte", "zahl", "anzahl", "betrag", "count")
-_YEAR_IN_NAME = re.compile(r"^(?P<base>.*?)[\s_\-]*(?P<year>(?:19|20)\d{2})(?![\d])[\s_\-]*(?P<rest>.*)$")
+_YEAR_IN_NAME = re.compile(
+    r"^(?P<base>.*?)[\s_\-]*(?P<year>(?:19|20)\d{2})(?![\d])[\s_\-]*(?P<rest>.*)$"
+)
 
 
 def _slug(text: str) -> str:
@@ -137,11 +150,20 @@ def _resolve_vector(path: Path, report: ImportReport, tmp: list) -> Path:
     if not path.exists():
         raise DataError("atlas.io.file_not_found", file=str(path))
     if path.is_dir():
-        shps = sorted(path.glob("*.shp")) + sorted(path.glob("*.gpkg")) + sorted(path.glob("*.geojson"))
+        shps = (
+            sorted(path.glob("*.shp"))
+            + sorted(path.glob("*.gpkg"))
+            + sorted(path.glob("*.geojson"))
+        )
         if not shps:
             raise DataError("atlas.io.no_vector_in_folder", file=path.name)
         if len(shps) > 1:
-            report.info("atlas.io.several_files", where={"file": path.name}, chosen=shps[0].name, files=", ".join(p.name for p in shps))
+            report.info(
+                "atlas.io.several_files",
+                where={"file": path.name},
+                chosen=shps[0].name,
+                files=", ".join(p.name for p in shps),
+            )
         return shps[0]
     if path.suffix.lower() == ".zip":
         try:
@@ -149,12 +171,25 @@ def _resolve_vector(path: Path, report: ImportReport, tmp: list) -> Path:
         except zipfile.BadZipFile as exc:
             raise DataError("atlas.io.bad_zip", file=path.name) from exc
         with zf:
-            names = [n for n in zf.namelist() if not n.startswith("__MACOSX") and not n.endswith("/")]
-            vec = [n for n in names if n.lower().endswith((".shp", ".gpkg", ".geojson", ".json", ".kml"))]
+            names = [
+                n for n in zf.namelist() if not n.startswith("__MACOSX") and not n.endswith("/")
+            ]
+            vec = [
+                n
+                for n in names
+                if n.lower().endswith((".shp", ".gpkg", ".geojson", ".json", ".kml"))
+            ]
             if not vec:
-                raise DataError("atlas.io.no_vector_in_zip", file=path.name, files=", ".join(names[:10]))
+                raise DataError(
+                    "atlas.io.no_vector_in_zip", file=path.name, files=", ".join(names[:10])
+                )
             if len(vec) > 1:
-                report.info("atlas.io.several_files", where={"file": path.name}, chosen=vec[0], files=", ".join(vec))
+                report.info(
+                    "atlas.io.several_files",
+                    where={"file": path.name},
+                    chosen=vec[0],
+                    files=", ".join(vec),
+                )
             d = tempfile.TemporaryDirectory(prefix="k360-")
             tmp.append(d)
             for n in names:
@@ -187,9 +222,16 @@ def _read_vector(path: Path, display: str, report: ImportReport, layer=None, enc
             poly = [str(n) for n, g in layers if g and ("Polygon" in str(g) or "Point" in str(g))]
             layer = (poly or names)[0]
             if len(names) > 1:
-                report.info("atlas.io.layer_chosen", where={"file": display}, layer=layer, layers=", ".join(names))
+                report.info(
+                    "atlas.io.layer_chosen",
+                    where={"file": display},
+                    layer=layer,
+                    layers=", ".join(names),
+                )
         elif str(layer) not in names:
-            raise DataError("atlas.io.unknown_layer", file=display, layer=str(layer), layers=", ".join(names))
+            raise DataError(
+                "atlas.io.unknown_layer", file=display, layer=str(layer), layers=", ".join(names)
+            )
         kwargs["layer"] = layer
     if suffix == ".shp":
         cpg = path.with_suffix(".cpg")
@@ -202,7 +244,9 @@ def _read_vector(path: Path, display: str, report: ImportReport, layer=None, enc
     try:
         gdf = gpd.read_file(path, **kwargs)
     except Exception as exc:
-        raise DataError("atlas.io.unreadable", file=display, detail=str(exc).splitlines()[0][:160]) from exc
+        raise DataError(
+            "atlas.io.unreadable", file=display, detail=str(exc).splitlines()[0][:160]
+        ) from exc
     return gdf
 
 
@@ -229,7 +273,9 @@ def _fix_crs(gdf, display: str, report: ImportReport, crs=None):
 
     if crs is not None:
         gdf = gdf.set_crs(crs, allow_override=True)
-        report.info("atlas.io.crs_given", where={"file": display}, crs=str(CRS.from_user_input(crs).name))
+        report.info(
+            "atlas.io.crs_given", where={"file": display}, crs=str(CRS.from_user_input(crs).name)
+        )
     if gdf.crs is None:
         minx, miny, maxx, maxy = gdf.total_bounds
         if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
@@ -239,7 +285,12 @@ def _fix_crs(gdf, display: str, report: ImportReport, crs=None):
             hint = "EPSG:25832" if 200_000 < minx < 900_000 and 5_200_000 < miny < 6_200_000 else ""
             if not hint and 32_000_000 < minx < 33_000_000:
                 hint = "EPSG:4647"
-            raise CRSError("atlas.io.crs_missing", file=display, bounds=f"{minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f}", hint=hint or "EPSG:25832 / EPSG:25833")
+            raise CRSError(
+                "atlas.io.crs_missing",
+                file=display,
+                bounds=f"{minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f}",
+                hint=hint or "EPSG:25832 / EPSG:25833",
+            )
     epsg = gdf.crs.to_epsg()
     if epsg is None:
         report.info("atlas.io.crs_no_epsg", where={"file": display}, crs=gdf.crs.name)
@@ -248,7 +299,9 @@ def _fix_crs(gdf, display: str, report: ImportReport, crs=None):
     src_crs = gdf.crs
     out = gdf.to_crs(4326)
     minx, miny, maxx, maxy = out.total_bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) or any(v != v for v in (minx, miny, maxx, maxy)):
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) or any(
+        v != v for v in (minx, miny, maxx, maxy)
+    ):
         raise CRSError("atlas.io.crs_wrong", file=display, crs=src_crs.name)
     return out, src_crs
 
@@ -259,16 +312,30 @@ def _repair_geometries(gdf, ids, display: str, report: ImportReport, polygonal: 
     geoms = gdf.geometry.values
     missing = [ids[i] for i, g in enumerate(geoms) if g is None or g.is_empty]
     if missing:
-        report.error("atlas.io.empty_geometry", where={"file": display}, areas=", ".join(map(str, missing[:20])), n=len(missing))
+        report.error(
+            "atlas.io.empty_geometry",
+            where={"file": display},
+            areas=", ".join(map(str, missing[:20])),
+            n=len(missing),
+        )
         return gdf
     if shapely.has_z(geoms).any():
         gdf = gdf.set_geometry(shapely.force_2d(geoms), crs=gdf.crs)
         geoms = gdf.geometry.values
     if polygonal:
-        bad_type = [ids[i] for i, g in enumerate(geoms) if g.geom_type not in ("Polygon", "MultiPolygon")]
+        bad_type = [
+            ids[i] for i, g in enumerate(geoms) if g.geom_type not in ("Polygon", "MultiPolygon")
+        ]
         if bad_type:
-            kinds = sorted({geoms[i].geom_type for i, g in enumerate(geoms) if ids[i] in set(bad_type)})
-            report.error("atlas.io.not_polygons", where={"file": display}, areas=", ".join(map(str, bad_type[:20])), kinds=", ".join(kinds))
+            kinds = sorted(
+                {geoms[i].geom_type for i, g in enumerate(geoms) if ids[i] in set(bad_type)}
+            )
+            report.error(
+                "atlas.io.not_polygons",
+                where={"file": display},
+                areas=", ".join(map(str, bad_type[:20])),
+                kinds=", ".join(kinds),
+            )
             return gdf
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
@@ -277,7 +344,11 @@ def _repair_geometries(gdf, ids, display: str, report: ImportReport, polygonal: 
             reason = shapely.is_valid_reason(geoms[i])
             repaired = shapely.make_valid(geoms[i])
             if polygonal and repaired.geom_type not in ("Polygon", "MultiPolygon"):
-                parts = [p for p in shapely.get_parts(repaired) if p.geom_type in ("Polygon", "MultiPolygon")]
+                parts = [
+                    p
+                    for p in shapely.get_parts(repaired)
+                    if p.geom_type in ("Polygon", "MultiPolygon")
+                ]
                 repaired = shapely.union_all(parts) if parts else repaired
             before, after = geoms[i].area, repaired.area
             fixed[i] = repaired
@@ -339,15 +410,21 @@ def read_areas(
             report.error("atlas.io.no_features", where={"file": display})
             return None, report
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
-        for given, what in ((key, "key"), (name, "name"), (parent, "parent")):
+        for given in (key, name, parent):
             if given is not None and given not in gdf.columns:
-                report.error("atlas.io.unknown_column", where={"file": display, "column": given}, columns=", ".join(cols))
+                report.error(
+                    "atlas.io.unknown_column",
+                    where={"file": display, "column": given},
+                    columns=", ".join(cols),
+                )
         if report.errors:
             return None, report
         key_col = key or _detect_column(gdf, _KEY_HINTS, unique=True)
         if key_col is None:
             # any unique, complete column will do
-            key_col = next((c for c in cols if gdf[c].notna().all() and gdf[c].astype(str).is_unique), None)
+            key_col = next(
+                (c for c in cols if gdf[c].notna().all() and gdf[c].astype(str).is_unique), None
+            )
         if key_col is None:
             dup_cols = ", ".join(cols) or "—"
             report.error("atlas.io.no_key_column", where={"file": display}, columns=dup_cols)
@@ -355,16 +432,36 @@ def read_areas(
         keys = gdf[key_col]
         if keys.isna().any():
             rows = [str(i + 1) for i in keys[keys.isna()].index[:20]]
-            report.error("atlas.io.missing_keys", where={"file": display, "column": key_col}, features=", ".join(rows))
+            report.error(
+                "atlas.io.missing_keys",
+                where={"file": display, "column": key_col},
+                features=", ".join(rows),
+            )
             return None, report
-        keys = keys.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+        keys = keys.map(
+            lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+        )
         dups = sorted(keys[keys.duplicated()].unique())
         if dups:
-            report.error("atlas.io.duplicate_keys", where={"file": display, "column": key_col}, keys=", ".join(dups[:20]), n=len(dups))
+            report.error(
+                "atlas.io.duplicate_keys",
+                where={"file": display, "column": key_col},
+                keys=", ".join(dups[:20]),
+                n=len(dups),
+            )
             return None, report
         name_col = name or _detect_column(gdf, _NAME_HINTS, unique=False, exclude=(key_col,))
-        parent_col = parent or _detect_column(gdf, _PARENT_HINTS, unique=False, exclude=(key_col, name_col))
-        report.info("atlas.io.area_columns", where={"file": display}, key=key_col, name=name_col or "—", parent=parent_col or "—", n=len(gdf))
+        parent_col = parent or _detect_column(
+            gdf, _PARENT_HINTS, unique=False, exclude=(key_col, name_col)
+        )
+        report.info(
+            "atlas.io.area_columns",
+            where={"file": display},
+            key=key_col,
+            name=name_col or "—",
+            parent=parent_col or "—",
+            n=len(gdf),
+        )
         gdf = _repair_geometries(gdf, list(keys), display, report)
         if report.errors:
             return None, report
@@ -375,7 +472,13 @@ def read_areas(
             return None, report
         import geopandas as gpd
 
-        data = {"area_id": list(keys), "name": [str(v) if v is not None and v == v else str(k) for v, k in zip(gdf[name_col] if name_col else keys, keys)]}
+        data = {
+            "area_id": list(keys),
+            "name": [
+                str(v) if v is not None and v == v else str(k)
+                for v, k in zip(gdf[name_col] if name_col else keys, keys)
+            ],
+        }
         if parent_col:
             data["parent_id"] = [None if v is None or v != v else str(v) for v in gdf[parent_col]]
         out = gpd.GeoDataFrame(data, geometry=list(gdf.geometry.values), crs="EPSG:4326")
@@ -443,14 +546,25 @@ def read_facilities(
             xc = x or next((lower[n] for n in _X_NAMES if n in lower), None)
             yc = y or next((lower[n] for n in _Y_NAMES if n in lower), None)
             if xc is None or yc is None:
-                report.error("atlas.io.no_coordinates", where={"file": display}, columns=", ".join(df.columns))
+                report.error(
+                    "atlas.io.no_coordinates",
+                    where={"file": display},
+                    columns=", ".join(df.columns),
+                )
                 return None, report
             xs, ys = [], []
             for i in range(len(df)):
-                px, py = parse_number(df[xc].iloc[i], raw.decimal), parse_number(df[yc].iloc[i], raw.decimal)
+                px, py = (
+                    parse_number(df[xc].iloc[i], raw.decimal),
+                    parse_number(df[yc].iloc[i], raw.decimal),
+                )
                 if px.value is None or py.value is None:
                     col = xc if px.value is None else yc
-                    report.error("atlas.io.bad_coordinate", where=raw.where(i, col), value=str(df[col].iloc[i]))
+                    report.error(
+                        "atlas.io.bad_coordinate",
+                        where=raw.where(i, col),
+                        value=str(df[col].iloc[i]),
+                    )
                 xs.append(px.value)
                 ys.append(py.value)
             if report.errors:
@@ -468,19 +582,39 @@ def read_facilities(
                 multi = non_point[non_point == "MultiPoint"]
                 if len(multi) == len(non_point):
                     gdf = gdf.explode(index_parts=False).reset_index(drop=True)
-                    report.info("atlas.io.multipoint_exploded", where={"file": display}, n=len(multi))
+                    report.info(
+                        "atlas.io.multipoint_exploded", where={"file": display}, n=len(multi)
+                    )
                 else:
                     gdf = gdf.set_geometry(gdf.geometry.representative_point())
-                    report.warning("atlas.io.facilities_not_points", where={"file": display}, n=len(non_point))
+                    report.warning(
+                        "atlas.io.facilities_not_points", where={"file": display}, n=len(non_point)
+                    )
         try:
             gdf, _ = _fix_crs(gdf, display, report, crs=crs)
         except K360Error as err:
             report.findings.append(Finding.from_error(err))
             return None, report
         lower = {c.lower(): c for c in gdf.columns if c != gdf.geometry.name}
-        name_c = name or next((lower[n] for n in ("name", "bezeichnung", "einrichtung", "titel") if n in lower), None)
-        kind_c = kind or next((lower[n] for n in ("kind", "art", "typ", "type", "kategorie", "category") if n in lower), None)
-        cap_c = capacity or next((lower[n] for n in ("capacity", "kapazitaet", "kapazität", "plaetze", "plätze") if n in lower), None)
+        name_c = name or next(
+            (lower[n] for n in ("name", "bezeichnung", "einrichtung", "titel") if n in lower), None
+        )
+        kind_c = kind or next(
+            (
+                lower[n]
+                for n in ("kind", "art", "typ", "type", "kategorie", "category")
+                if n in lower
+            ),
+            None,
+        )
+        cap_c = capacity or next(
+            (
+                lower[n]
+                for n in ("capacity", "kapazitaet", "kapazität", "plaetze", "plätze")
+                if n in lower
+            ),
+            None,
+        )
         id_c = next((lower[n] for n in ("facility_id", "id", "nr") if n in lower), None)
         n = len(gdf)
         caps: list = [None] * n
@@ -490,14 +624,24 @@ def read_facilities(
                 if p.ok:
                     caps[i] = p.value
                 else:
-                    report.warning("atlas.io.bad_capacity", where={"file": display, "row": i + 2, "column": cap_c}, value=str(v))
+                    report.warning(
+                        "atlas.io.bad_capacity",
+                        where={"file": display, "row": i + 2, "column": cap_c},
+                        value=str(v),
+                    )
         out = gpd.GeoDataFrame(
             {
-                "facility_id": [str(v) for v in gdf[id_c]] if id_c else [f"F{i + 1:04d}" for i in range(n)],
-                "name": [str(v) for v in gdf[name_c]] if name_c else [f"#{i + 1}" for i in range(n)],
+                "facility_id": [str(v) for v in gdf[id_c]]
+                if id_c
+                else [f"F{i + 1:04d}" for i in range(n)],
+                "name": [str(v) for v in gdf[name_c]]
+                if name_c
+                else [f"#{i + 1}" for i in range(n)],
                 "kind": [str(v) for v in gdf[kind_c]] if kind_c else ["—"] * n,
                 "capacity": pd.array(caps, dtype="Float64").astype("float64"),
-                "target_group": [str(v) for v in gdf[lower["target_group"]]] if "target_group" in lower else [""] * n,
+                "target_group": [str(v) for v in gdf[lower["target_group"]]]
+                if "target_group" in lower
+                else [""] * n,
             },
             geometry=list(gdf.geometry.values),
             crs="EPSG:4326",
@@ -508,7 +652,9 @@ def read_facilities(
             out["area_id"] = joined["area_id"].to_numpy()
             outside = out["area_id"].isna().sum()
             if outside:
-                report.warning("atlas.io.facilities_outside", where={"file": display}, n=int(outside))
+                report.warning(
+                    "atlas.io.facilities_outside", where={"file": display}, n=int(outside)
+                )
         else:
             out["area_id"] = None
         report.info("atlas.io.facilities_read", where={"file": display}, n=len(out))
@@ -558,6 +704,7 @@ def _pick_key_column(raw: RawTable, areas, key: str | None, mapping: dict | None
         scored.append((len(m.mapping), exactish, -cols.index(col), col))
     if not scored:
         return None, None, None
+
     # columns that look like keys or names (by header or by text values) come first: a
     # numeric value column ("Kinder 2021": 1, 2, 3) must not win because its numbers
     # happen to equal area numbers
@@ -565,7 +712,10 @@ def _pick_key_column(raw: RawTable, areas, key: str | None, mapping: dict | None
         low = col.lower()
         if _YEAR_IN_NAME.match(col) and not any(h in low for h in ("id", "nr")):
             return False
-        if any(h == low or h in low.replace("-", "_").split("_") or low.startswith(h) for h in _KEY_HINTS + _NAME_HINTS + ("gebiet", "schlüssel", "district")):
+        if any(
+            h == low or h in low.replace("-", "_").split("_") or low.startswith(h)
+            for h in _KEY_HINTS + _NAME_HINTS + ("gebiet", "schlüssel", "district")
+        ):
             return True
         vals = [v for v in raw.frame[col] if v not in (None, "")]
         return bool(vals) and sum(parse_number(v, raw.decimal).ok for v in vals) / len(vals) < 0.5
@@ -601,7 +751,9 @@ def _pick_key_column(raw: RawTable, areas, key: str | None, mapping: dict | None
         for k, nm in zip(keys, raw.frame[name_col]):
             if k is not None and nm not in (None, ""):
                 table_names.setdefault(k, str(nm))
-    m = match_keys([k for k in keys if k is not None], ids, names, table_names=table_names, mapping=mapping)
+    m = match_keys(
+        [k for k in keys if k is not None], ids, names, table_names=table_names, mapping=mapping
+    )
     return key_col, name_col, m
 
 
@@ -669,20 +821,39 @@ def table_to_long(
     file = raw.file
     df = raw.frame
     cols = list(df.columns)
-    for given in [key, year_column, value, *([indicator] if isinstance(indicator, str) else (indicator or []))]:
+    for given in [
+        key,
+        year_column,
+        value,
+        *([indicator] if isinstance(indicator, str) else (indicator or [])),
+    ]:
         if given is not None and given not in cols:
-            report.error("atlas.io.unknown_column", where={"file": file, "column": given}, columns=", ".join(cols))
+            report.error(
+                "atlas.io.unknown_column",
+                where={"file": file, "column": given},
+                columns=", ".join(cols),
+            )
     if report.errors:
         return empty_indicators(), empty_catalog(), report
     key_col, name_col, km = _pick_key_column(raw, areas, key, mapping)
     if key_col is None or km is None or not km.mapping:
-        report.error("atlas.io.no_key_match", where={"file": file}, columns=", ".join(cols), examples=", ".join(list(areas["area_id"])[:3]))
+        report.error(
+            "atlas.io.no_key_match",
+            where={"file": file},
+            columns=", ".join(cols),
+            examples=", ".join(list(areas["area_id"])[:3]),
+        )
         return empty_indicators(), empty_catalog(), report
     _report_match(km, report, file, key_col, raw, name_col)
     keys = _column_values(raw, key_col)
     blank = [raw.row_numbers[i] for i, k in enumerate(keys) if k is None]
     if blank:
-        report.warning("atlas.io.rows_without_key", where={"file": file, "column": key_col}, rows=", ".join(map(str, blank[:20])), n=len(blank))
+        report.warning(
+            "atlas.io.rows_without_key",
+            where={"file": file, "column": key_col},
+            rows=", ".join(map(str, blank[:20])),
+            n=len(blank),
+        )
 
     # ---- long or wide? ----------------------------------------------------------
     lower = {c.lower(): c for c in cols}
@@ -714,7 +885,11 @@ def table_to_long(
             ind_cols = [c for c in cols if c not in skip and df[c].nunique(dropna=True) < len(df)]
             # columns that only describe the area (one value per key) do not name indicators
             kdf = df.assign(_k=keys)
-            ind_cols = [c for c in ind_cols if kdf.groupby("_k", dropna=True)[c].nunique(dropna=False).max() > 1]
+            ind_cols = [
+                c
+                for c in ind_cols
+                if kdf.groupby("_k", dropna=True)[c].nunique(dropna=False).max() > 1
+            ]
             # drop columns determined by the others (codes next to their labels)
             changed = True
             while changed and len(ind_cols) > 1:
@@ -727,7 +902,14 @@ def table_to_long(
                         break
         else:
             ind_cols = [indicator] if isinstance(indicator, str) else list(indicator)
-        report.info("atlas.io.long_format", where={"file": file}, key=key_col, year=ycol or "—", value=vcol, indicator=" + ".join(ind_cols) or "—")
+        report.info(
+            "atlas.io.long_format",
+            where={"file": file},
+            key=key_col,
+            year=ycol or "—",
+            value=vcol,
+            indicator=" + ".join(ind_cols) or "—",
+        )
         ind_vals = [df[c].tolist() for c in ind_cols]
         year_vals = df[ycol].tolist() if ycol is not None else None
         value_vals = df[vcol].tolist()
@@ -741,7 +923,9 @@ def table_to_long(
             if year_vals is not None:
                 py = parse_number(year_vals[i], raw.decimal)
                 if py.value is None:
-                    report.error("atlas.tables.bad_year", where=raw.where(i, ycol), value=str(year_vals[i]))
+                    report.error(
+                        "atlas.tables.bad_year", where=raw.where(i, ycol), value=str(year_vals[i])
+                    )
                     continue
                 yr = int(py.value)
             elif year is not None:
@@ -751,9 +935,24 @@ def table_to_long(
                 break
             add(i, ind, yr, value_vals[i], vcol)
     elif is_panel:
-        value_cols = [c for c in cols if c not in (key_col, name_col, ycol) and (columns is None or c in columns)]
-        value_cols = [c for c in value_cols if _numeric_column(raw, c) or report.info("atlas.io.text_column_skipped", where={"file": file, "column": c})]
-        report.info("atlas.io.panel_format", where={"file": file}, key=key_col, year=ycol, columns=", ".join(value_cols))
+        value_cols = [
+            c
+            for c in cols
+            if c not in (key_col, name_col, ycol) and (columns is None or c in columns)
+        ]
+        value_cols = [
+            c
+            for c in value_cols
+            if _numeric_column(raw, c)
+            or report.info("atlas.io.text_column_skipped", where={"file": file, "column": c})
+        ]
+        report.info(
+            "atlas.io.panel_format",
+            where={"file": file},
+            key=key_col,
+            year=ycol,
+            columns=", ".join(value_cols),
+        )
         year_vals = df[ycol].tolist()
         for c in value_cols:
             ind = _slug(c)
@@ -764,7 +963,9 @@ def table_to_long(
                     continue
                 py = parse_number(year_vals[i], raw.decimal)
                 if py.value is None:
-                    report.error("atlas.tables.bad_year", where=raw.where(i, ycol), value=str(year_vals[i]))
+                    report.error(
+                        "atlas.tables.bad_year", where=raw.where(i, ycol), value=str(year_vals[i])
+                    )
                     continue
                 add(i, ind, int(py.value), vals[i], c)
     else:
@@ -785,10 +986,21 @@ def table_to_long(
             text_cols = [c for c in cols if c not in (key_col, name_col)]
             examples = []
             for c in text_cols[:3]:
-                i = next((i for i, v in enumerate(df[c]) if v not in (None, "") and not parse_number(v, raw.decimal).ok), None)
+                i = next(
+                    (
+                        i
+                        for i, v in enumerate(df[c])
+                        if v not in (None, "") and not parse_number(v, raw.decimal).ok
+                    ),
+                    None,
+                )
                 if i is not None:
                     examples.append(f"„{c}“ {raw.row_numbers[i]}: {str(df[c].iloc[i])[:30]}")
-            report.error("atlas.io.no_value_columns", where={"file": file}, examples="; ".join(examples) or "—")
+            report.error(
+                "atlas.io.no_value_columns",
+                where={"file": file},
+                examples="; ".join(examples) or "—",
+            )
         stem = _slug(Path(file).stem)
         needs_year = False
         for c in value_cols:
@@ -813,20 +1025,34 @@ def table_to_long(
                 add(i, ind, yr, vals[i], c)
         if needs_year:
             report.error("atlas.io.no_year", where={"file": file})
-        elif default_year is not None and year is None and any(not _YEAR_IN_NAME.match(c) for c in value_cols):
+        elif (
+            default_year is not None
+            and year is None
+            and any(not _YEAR_IN_NAME.match(c) for c in value_cols)
+        ):
             report.info("atlas.io.year_from_filename", where={"file": file}, year=default_year)
         if not raw.has_header and value_cols:
-            report.warning("atlas.io.unnamed_columns", where={"file": file}, ids=", ".join(sorted(labels)[:10]))
+            report.warning(
+                "atlas.io.unnamed_columns", where={"file": file}, ids=", ".join(sorted(labels)[:10])
+            )
 
     if report.errors:
         return empty_indicators(), empty_catalog(), report
-    long = pd.DataFrame(records, columns=["_row", "key", "indicator", "year", "value", "suppressed"])
+    long = pd.DataFrame(
+        records, columns=["_row", "key", "indicator", "year", "value", "suppressed"]
+    )
     long["area_id"] = long["key"].map(km.mapping)
     dup = long[long.duplicated(["area_id", "indicator", "year"], keep=False)]
     if len(dup):
         for (area, ind, yr), grp in list(dup.groupby(["area_id", "indicator", "year"]))[:10]:
             rows = ", ".join(str(raw.row_numbers[r]) for r in grp["_row"])
-            report.error("atlas.io.duplicate_rows", where={"file": file, "area": area}, indicator=ind, year=int(yr), rows=rows)
+            report.error(
+                "atlas.io.duplicate_rows",
+                where={"file": file, "area": area},
+                indicator=ind,
+                year=int(yr),
+                rows=rows,
+            )
         return empty_indicators(), empty_catalog(), report
     n_supp = int(long["suppressed"].sum())
     if n_supp:
@@ -841,7 +1067,9 @@ def table_to_long(
                 "unit": "%" if ind in percent_ids else "",
                 "polarity": 1,
                 "theme": "",
-                "kind": "share" if ind in percent_ids else ("count" if integer_ids.get(ind, False) else "other"),
+                "kind": "share"
+                if ind in percent_ids
+                else ("count" if integer_ids.get(ind, False) else "other"),
                 "description": "",
                 "source": file,
                 "numerator": "",
@@ -851,13 +1079,26 @@ def table_to_long(
             if ind in set(long["indicator"])
         ]
     )
-    report.info("atlas.io.indicators_found", where={"file": file}, n=len(catalog), ids=", ".join(list(catalog["id"])[:12]) if len(catalog) else "—")
+    report.info(
+        "atlas.io.indicators_found",
+        where={"file": file},
+        n=len(catalog),
+        ids=", ".join(list(catalog["id"])[:12]) if len(catalog) else "—",
+    )
     return long.reset_index(drop=True), catalog, report
 
 
-def _report_match(km: KeyMatch, report: ImportReport, file: str, key_col: str, raw: RawTable, name_col: str | None) -> None:
+def _report_match(
+    km: KeyMatch, report: ImportReport, file: str, key_col: str, raw: RawTable, name_col: str | None
+) -> None:
     counts = ", ".join(f"{m}: {n}" for m, n in km.method_counts().items())
-    report.info("atlas.match.summary", where={"file": file, "column": key_col}, matched=len(km.mapping), n=km.n_keys, methods=counts or "—")
+    report.info(
+        "atlas.match.summary",
+        where={"file": file, "column": key_col},
+        matched=len(km.mapping),
+        n=km.n_keys,
+        methods=counts or "—",
+    )
     if km.unmatched:
         names: dict = {}
         key_vals = _column_values(raw, key_col)
@@ -869,7 +1110,11 @@ def _report_match(km: KeyMatch, report: ImportReport, file: str, key_col: str, r
                 names.setdefault(k, nm)
         for k in km.unmatched[:50]:
             sugg = km.suggestions.get(k, [])
-            label = f"{k} ({names[k]})" if names.get(k) not in (None, "") and str(names[k]) != str(k) else str(k)
+            label = (
+                f"{k} ({names[k]})"
+                if names.get(k) not in (None, "") and str(names[k]) != str(k)
+                else str(k)
+            )
             row_idx = first_row.get(k)
             report.warning(
                 "atlas.match.unmatched" if sugg else "atlas.match.unmatched_no_suggestion",
@@ -878,15 +1123,28 @@ def _report_match(km: KeyMatch, report: ImportReport, file: str, key_col: str, r
                 suggestions=", ".join(sugg),
             )
         if len(km.unmatched) > 50:
-            report.warning("atlas.match.more_unmatched", where={"file": file}, n=len(km.unmatched) - 50)
+            report.warning(
+                "atlas.match.more_unmatched", where={"file": file}, n=len(km.unmatched) - 50
+            )
     for area, ks in km.conflicts.items():
-        report.error("atlas.match.conflict", where={"file": file, "area": area}, keys=", ".join(map(str, ks)))
+        report.error(
+            "atlas.match.conflict", where={"file": file, "area": area}, keys=", ".join(map(str, ks))
+        )
     if km.areas_without_data:
-        report.warning("atlas.match.areas_without_data", where={"file": file}, n=len(km.areas_without_data), areas=", ".join(km.areas_without_data[:15]))
+        report.warning(
+            "atlas.match.areas_without_data",
+            where={"file": file},
+            n=len(km.areas_without_data),
+            areas=", ".join(km.areas_without_data[:15]),
+        )
     proposal = km.proposed_mapping
     if proposal:
         report.data.setdefault("proposed_mapping", {}).update(proposal)
-        report.info("atlas.match.proposal", where={"file": file}, mapping="; ".join(f"{k} → {v}" for k, v in proposal.items()))
+        report.info(
+            "atlas.match.proposal",
+            where={"file": file},
+            mapping="; ".join(f"{k} → {v}" for k, v in proposal.items()),
+        )
     report.data.setdefault("matches", {})[file] = km
 
 
@@ -968,7 +1226,9 @@ def import_atlas(
     from k360lib.atlas.model import Atlas, empty_catalog, empty_facilities, empty_indicators
 
     report = ImportReport()
-    gdf, _ = read_areas(areas, key=area_key, name=area_name, parent=area_parent, layer=layer, crs=crs, report=report)
+    gdf, _ = read_areas(
+        areas, key=area_key, name=area_name, parent=area_parent, layer=layer, crs=crs, report=report
+    )
     if gdf is None:
         return None, report
     longs, cats = [], []
@@ -984,7 +1244,13 @@ def import_atlas(
                 if ind in seen_ids and seen_ids[ind] != Path(t).name:
                     new = f"{_slug(Path(t).stem)}_{ind}"
                     rename[ind] = new
-                    report.warning("atlas.io.indicator_renamed", where={"file": Path(t).name}, old=ind, new=new, other=seen_ids[ind])
+                    report.warning(
+                        "atlas.io.indicator_renamed",
+                        where={"file": Path(t).name},
+                        old=ind,
+                        new=new,
+                        other=seen_ids[ind],
+                    )
                 else:
                     seen_ids[ind] = Path(t).name
             if rename:
@@ -1001,7 +1267,11 @@ def import_atlas(
         return None, report
     indicators = pd.concat(longs, ignore_index=True) if longs else empty_indicators()
     catalog = pd.concat(cats, ignore_index=True) if cats else empty_catalog()
-    meta = {"name": name or Path(areas).stem, "fictional": False, "sources": [Path(areas).name, *[Path(t).name for t in tables]]}
+    meta = {
+        "name": name or Path(areas).stem,
+        "fictional": False,
+        "sources": [Path(areas).name, *[Path(t).name for t in tables]],
+    }
     try:
         atlas = Atlas(gdf, indicators, catalog, fac, meta)
         atlas = _suppress(atlas, threshold, report)
@@ -1050,5 +1320,7 @@ def check_files(
     )
     proposal = report.data.get("proposed_mapping")
     if proposal:
-        report.data["proposed_mapping_cli"] = " ".join(f'--map "{k}={v}"' for k, v in proposal.items())
+        report.data["proposed_mapping_cli"] = " ".join(
+            f'--map "{k}={v}"' for k, v in proposal.items()
+        )
     return report

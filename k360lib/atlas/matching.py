@@ -124,7 +124,7 @@ class KeyMatch:
         return {k: v[0] for k, v in self.suggestions.items() if v}
 
     def method_counts(self) -> dict:
-        """Number of matched keys per method."""
+        """Return the number of matched keys per method."""
         out: dict = {}
         for m in self.methods.values():
             out[m] = out.get(m, 0) + 1
@@ -201,7 +201,10 @@ def match_keys(
         if not name:
             return True
         f = _fold(name).replace(" ", "")
-        return f in (area_name_part[area].replace(" ", ""), _fold(names[area_ids.index(area)]).replace(" ", ""))
+        return f in (
+            area_name_part[area].replace(" ", ""),
+            _fold(names[area_ids.index(area)]).replace(" ", ""),
+        )
 
     for key in keys:
         skey = str(int(key)) if isinstance(key, float) and key.is_integer() else str(key)
@@ -221,7 +224,11 @@ def match_keys(
                     area = next(iter(cands))
                     a_prefix, _, _ = split_key(area)
                     other_name = table_names.get(skey, "")
-                    if (not prefix or not a_prefix or prefix == a_prefix) and _names_agree(area, name_part) and _names_agree(area, other_name):
+                    if (
+                        (not prefix or not a_prefix or prefix == a_prefix)
+                        and _names_agree(area, name_part)
+                        and _names_agree(area, other_name)
+                    ):
                         found = area
             elif method == "name":
                 _, num, name_part = split_key(skey)
@@ -252,7 +259,9 @@ def match_keys(
     for a, ks in list(result.conflicts.items()):
         ranked = sorted(ks, key=lambda k: strength[result.methods[k]])
         best, runner_up = ranked[0], ranked[1]
-        if strength[result.methods[best]] < strength[result.methods[runner_up]] and result.methods[best] in ("explicit", "exact", "normalised"):
+        if strength[result.methods[best]] < strength[result.methods[runner_up]] and result.methods[
+            best
+        ] in ("explicit", "exact", "normalised"):
             # an exact id match beats a weaker code/name match of another key
             for k in ranked[1:]:
                 del result.mapping[k]
@@ -281,7 +290,9 @@ def match_keys(
             # a bare number is never "close" to another number: no guesses
             result.suggestions[key] = []
             continue
-        probes = [_fold(str(key)), split_key(key)[2]] if any(ch.isalpha() for ch in str(key)) else []
+        probes = (
+            [_fold(str(key)), split_key(key)[2]] if any(ch.isalpha() for ch in str(key)) else []
+        )
         if str(key) in table_names:
             probes.append(_fold(str(table_names[str(key)])))
         seen: list[str] = []

@@ -99,7 +99,9 @@ def _normalise_indicators(df: pd.DataFrame) -> pd.DataFrame:
         out["suppressed"] = False
     missing = [c for c in INDICATOR_COLUMNS if c not in out.columns]
     if missing:
-        raise DataError("atlas.model.missing_columns", table="indicators", columns=", ".join(missing))
+        raise DataError(
+            "atlas.model.missing_columns", table="indicators", columns=", ".join(missing)
+        )
     out = out[list(INDICATOR_COLUMNS)]
     out["area_id"] = out["area_id"].astype(str).astype(object)
     out["indicator"] = out["indicator"].astype(str).astype(object)
@@ -142,14 +144,20 @@ class Atlas:
             self.areas = areas = areas.to_crs(4326)
         dup = areas["area_id"][areas["area_id"].duplicated()].astype(str).unique().tolist()
         if dup:
-            raise DuplicateKeyError("atlas.io.duplicate_keys", keys=", ".join(dup[:20]), n=len(dup), column="area_id")
+            raise DuplicateKeyError(
+                "atlas.io.duplicate_keys", keys=", ".join(dup[:20]), n=len(dup), column="area_id"
+            )
         self.indicators = _normalise_indicators(self.indicators)
         known = set(areas["area_id"].astype(str))
         unknown = sorted(set(self.indicators["area_id"]) - known)
         if unknown:
-            raise DataError("atlas.model.unknown_areas", areas=", ".join(unknown[:20]), n=len(unknown))
+            raise DataError(
+                "atlas.model.unknown_areas", areas=", ".join(unknown[:20]), n=len(unknown)
+            )
         if self.indicators.duplicated(["area_id", "indicator", "year"]).any():
-            d = self.indicators[self.indicators.duplicated(["area_id", "indicator", "year"], keep=False)]
+            d = self.indicators[
+                self.indicators.duplicated(["area_id", "indicator", "year"], keep=False)
+            ]
             first = d.iloc[0]
             raise DuplicateKeyError(
                 "atlas.model.duplicate_values",
@@ -182,7 +190,13 @@ class Atlas:
         if len(cat) and indicator in set(cat["id"]):
             row = cat[cat["id"] == indicator].iloc[0].to_dict()
             return {k: (None if _isna(v) else v) for k, v in row.items()}
-        return {"id": indicator, "label_de": indicator, "label_en": indicator, "unit": "", "polarity": 1}
+        return {
+            "id": indicator,
+            "label_de": indicator,
+            "label_en": indicator,
+            "unit": "",
+            "polarity": 1,
+        }
 
     def label(self, indicator: str, lang: str | None = None) -> str:
         """Return the indicator's label in ``lang``."""
@@ -199,7 +213,11 @@ class Atlas:
         """
         ind = self.indicators[self.indicators["indicator"] == indicator]
         if ind.empty:
-            raise DataError("atlas.model.unknown_indicator", indicator=indicator, known=", ".join(self.indicator_ids[:30]))
+            raise DataError(
+                "atlas.model.unknown_indicator",
+                indicator=indicator,
+                known=", ".join(self.indicator_ids[:30]),
+            )
         if year is None:
             year = int(ind["year"].max())
         sel = ind[ind["year"] == int(year)].set_index("area_id")[["value", "suppressed"]]
@@ -251,7 +269,9 @@ class Atlas:
         self.catalog.to_csv(folder / CATALOG_FILE, index=False, lineterminator="\n")
         write_geojson(self.facilities, folder / FACILITIES_FILE)
         (folder / META_FILE).write_text(
-            json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8", newline="\n"
+            json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+            encoding="utf-8",
+            newline="\n",
         )
         return folder
 
@@ -274,7 +294,11 @@ class Atlas:
             else empty_indicators()
         )
         cat_path = folder / CATALOG_FILE
-        catalog = pd.read_csv(cat_path, dtype=str, keep_default_na=False) if cat_path.exists() else empty_catalog()
+        catalog = (
+            pd.read_csv(cat_path, dtype=str, keep_default_na=False)
+            if cat_path.exists()
+            else empty_catalog()
+        )
         if "polarity" in catalog.columns:
             catalog["polarity"] = pd.to_numeric(catalog["polarity"]).astype(int)
         fac_path = folder / FACILITIES_FILE
@@ -285,7 +309,7 @@ class Atlas:
 
 
 def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path, precision: int = 6) -> None:
-    """Write ``gdf`` as GeoJSON deterministically (sorted keys, rounded coordinates, ``\\n`` endings).
+    r"""Write ``gdf`` as GeoJSON deterministically (sorted keys, rounded coordinates, ``\\n`` endings).
 
     Six decimals of a degree are ~0.1 m; the same input always gives the same bytes.
     """
@@ -293,7 +317,11 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path, precision: int = 6) -
     import shapely
 
     gdf = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
-    geoms = shapely.set_precision(gdf.geometry.values, 10.0**-precision) if len(gdf) else gdf.geometry.values
+    geoms = (
+        shapely.set_precision(gdf.geometry.values, 10.0**-precision)
+        if len(gdf)
+        else gdf.geometry.values
+    )
     props = gdf.drop(columns=gdf.geometry.name)
     features = []
     for geom, (_, row) in zip(geoms, props.iterrows()):
@@ -307,7 +335,11 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path, precision: int = 6) -
                 v = bool(v)
             properties[str(k)] = v
         features.append(
-            {"type": "Feature", "properties": properties, "geometry": shapely.geometry.mapping(geom) if geom is not None else None}
+            {
+                "type": "Feature",
+                "properties": properties,
+                "geometry": shapely.geometry.mapping(geom) if geom is not None else None,
+            }
         )
     doc = {"type": "FeatureCollection", "features": features}
     text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -66,7 +66,9 @@ class ImportReport:
 
     def add(self, level: Level, key: str, /, *, where: dict | None = None, **params) -> None:
         """Add a finding; location fields may be given in ``where``."""
-        self.findings.append(Finding(level, key, params, {k: v for k, v in (where or {}).items() if v is not None}))
+        self.findings.append(
+            Finding(level, key, params, {k: v for k, v in (where or {}).items() if v is not None})
+        )
 
     def error(self, key: str, /, *, where: dict | None = None, **params) -> None:
         """Add an error finding."""
@@ -105,9 +107,13 @@ class ImportReport:
         if self.errors:
             raise ReportError(self)
 
-    def messages(self, lang: str | None = None, levels: tuple[str, ...] = ("error", "warning", "info")) -> list[str]:
+    def messages(
+        self, lang: str | None = None, levels: tuple[str, ...] = ("error", "warning", "info")
+    ) -> list[str]:
         """Return ``"Level: message"`` lines, errors first."""
-        items = sorted((f for f in self.findings if f.level in levels), key=lambda f: _ORDER[f.level])
+        items = sorted(
+            (f for f in self.findings if f.level in levels), key=lambda f: _ORDER[f.level]
+        )
         return [f"{t('level.' + f.level, lang)}: {f.message(lang)}" for f in items]
 
     def render(self, lang: str | None = None) -> str:
@@ -118,5 +124,8 @@ class ImportReport:
         """Return the findings as a DataFrame (level, message, file, row, column, key, …)."""
         import pandas as pd
 
-        rows = [{"level": f.level, "code": f.key, "message": f.message(lang), **f.where} for f in self.findings]
+        rows = [
+            {"level": f.level, "code": f.key, "message": f.message(lang), **f.where}
+            for f in self.findings
+        ]
         return pd.DataFrame(rows)

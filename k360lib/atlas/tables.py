@@ -46,7 +46,29 @@ __all__ = [
 
 #: Cell contents that mean "value withheld or not available" in official statistics.
 SUPPRESSION_MARKS = frozenset(
-    {"", "-", "–", "—", "−", ".", "..", "...", "…", "x", "X", "*", "**", "/", "(x)", "k.A.", "k. A.", "n.v.", "NA", "#NV", "?"}
+    {
+        "",
+        "-",
+        "–",
+        "—",
+        "−",
+        ".",
+        "..",
+        "...",
+        "…",
+        "x",
+        "X",
+        "*",
+        "**",
+        "/",
+        "(x)",
+        "k.A.",
+        "k. A.",
+        "n.v.",
+        "NA",
+        "#NV",
+        "?",
+    }
 )
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007']+")
@@ -143,7 +165,7 @@ def _parse_str(text: str, decimal: str) -> ParsedNumber:
 
 
 def _parse_number(text: object, decimal: str = ",") -> ParsedNumber:
-    
+
     if text is None:
         return ParsedNumber(None, suppressed=True)
     if isinstance(text, bool):
@@ -171,7 +193,12 @@ def _parse_number(text: object, decimal: str = ",") -> ParsedNumber:
         else:
             return ParsedNumber(None, ok=False)
     else:
-        if _PLAIN_INT.match(body) or _EN_DECIMAL.match(body) or _EN_THOUSANDS.match(body) or re.match(r"^\d+\.\d+$", body):
+        if (
+            _PLAIN_INT.match(body)
+            or _EN_DECIMAL.match(body)
+            or _EN_THOUSANDS.match(body)
+            or re.match(r"^\d+\.\d+$", body)
+        ):
             num = body.replace(",", "")
         elif re.match(r"^\d+,\d+$", body):
             num = body.replace(",", ".")
@@ -205,7 +232,9 @@ def detect_decimal(cells) -> str:
         body, _, _ = _strip_number(_clean(cell))
         if not body:
             continue
-        if _DE_DECIMAL.match(body) or (_DE_THOUSANDS.match(body) and ("," in body or body.count(".") > 1)):
+        if _DE_DECIMAL.match(body) or (
+            _DE_THOUSANDS.match(body) and ("," in body or body.count(".") > 1)
+        ):
             de += 1
         elif (_EN_DECIMAL.match(body) and not re.match(r"^\d{1,3}\.\d{3}$", body)) or (
             _EN_THOUSANDS.match(body) and ("." in body or body.count(",") > 1)
@@ -363,7 +392,14 @@ def _is_header_row(row: list, decimal: str, width: int) -> bool:
     return "num" not in kinds and any(k == "text" for k in kinds)
 
 
-def _structure(rows: list[list], decimal: str, file: str, report: ImportReport, sheet: str | None, first_row: int = 1):
+def _structure(
+    rows: list[list],
+    decimal: str,
+    file: str,
+    report: ImportReport,
+    sheet: str | None,
+    first_row: int = 1,
+):
     """Find title rows, header and footnote rows; return (header, data rows, row numbers)."""
     width = max((len(r) for r in rows), default=0)
     non_empty_counts = [sum(_cell_kind(c, decimal) != "empty" for c in r) for r in rows]
@@ -386,21 +422,30 @@ def _structure(rows: list[list], decimal: str, file: str, report: ImportReport, 
     for i in range(0, header_idx if header_idx is not None else data_start):
         if non_empty_counts[i]:
             text = " ".join(str(c) for c in rows[i] if c not in (None, ""))
-            report.info("atlas.tables.title_row", where={**where, "row": i + first_row}, text=text[:80])
+            report.info(
+                "atlas.tables.title_row", where={**where, "row": i + first_row}, text=text[:80]
+            )
     # footnotes: trailing rows with at most one filled cell
     end = len(rows)
     while end > data_start and non_empty_counts[end - 1] <= 1:
         end -= 1
         if non_empty_counts[end]:
             text = " ".join(str(c) for c in rows[end] if c not in (None, ""))
-            report.info("atlas.tables.footnote_row", where={**where, "row": end + first_row}, text=text[:80])
+            report.info(
+                "atlas.tables.footnote_row", where={**where, "row": end + first_row}, text=text[:80]
+            )
     data = [r + [None] * (width - len(r)) for r in rows[data_start:end]]
     numbers = [i + first_row for i in range(data_start, end)]
     # fully empty rows inside the body are skipped and reported
     keep = [j for j, r in enumerate(data) if any(_cell_kind(c, decimal) != "empty" for c in r)]
     if len(keep) < len(data):
         skipped = [numbers[j] for j in range(len(data)) if j not in set(keep)]
-        report.info("atlas.tables.empty_rows", where=where, rows=", ".join(map(str, skipped[:20])), n=len(skipped))
+        report.info(
+            "atlas.tables.empty_rows",
+            where=where,
+            rows=", ".join(map(str, skipped[:20])),
+            n=len(skipped),
+        )
     data = [data[j] for j in keep]
     numbers = [numbers[j] for j in keep]
     if header is None:
@@ -415,7 +460,9 @@ def _structure(rows: list[list], decimal: str, file: str, report: ImportReport, 
                 name = str(int(c))
             if name in seen:
                 seen[name] += 1
-                report.warning("atlas.tables.duplicate_header", where={**where, "column": name}, n=seen[name])
+                report.warning(
+                    "atlas.tables.duplicate_header", where={**where, "column": name}, n=seen[name]
+                )
                 name = f"{name}_{seen[name]}"
             else:
                 seen[name] = 1
@@ -428,7 +475,10 @@ def _drop_empty_columns(table: RawTable, report: ImportReport) -> None:
     empty = [c for c in df.columns if all(_cell_kind(v, table.decimal) == "empty" for v in df[c])]
     if empty:
         for c in empty:
-            report.info("atlas.tables.empty_column", where={"file": table.file, "sheet": table.sheet, "column": c})
+            report.info(
+                "atlas.tables.empty_column",
+                where={"file": table.file, "sheet": table.sheet, "column": c},
+            )
         keep_idx = [i for i, c in enumerate(df.columns) if c not in empty]
         table.frame = df[[df.columns[i] for i in keep_idx]]
         if table.column_letters:
@@ -466,20 +516,38 @@ def _read_xlsx_rows(path: Path, sheet: str | int | None, report: ImportReport):
             chosen = None
             for name in names:
                 ws = wb[name]
-                if any(any(v is not None for v in row) for row in ws.iter_rows(values_only=True, max_row=50)):
+                if any(
+                    any(v is not None for v in row)
+                    for row in ws.iter_rows(values_only=True, max_row=50)
+                ):
                     chosen = name
                     break
             if chosen is None:
                 raise DataError("atlas.tables.empty", file=path.name)
             if len(names) > 1:
-                report.info("atlas.tables.sheet_chosen", where={"file": path.name}, sheet=chosen, sheets=", ".join(names))
+                report.info(
+                    "atlas.tables.sheet_chosen",
+                    where={"file": path.name},
+                    sheet=chosen,
+                    sheets=", ".join(names),
+                )
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(names):
-                raise DataError("atlas.tables.unknown_sheet", file=path.name, sheet=str(sheet), sheets=", ".join(names))
+                raise DataError(
+                    "atlas.tables.unknown_sheet",
+                    file=path.name,
+                    sheet=str(sheet),
+                    sheets=", ".join(names),
+                )
             chosen = names[sheet]
         else:
             if sheet not in names:
-                raise DataError("atlas.tables.unknown_sheet", file=path.name, sheet=sheet, sheets=", ".join(names))
+                raise DataError(
+                    "atlas.tables.unknown_sheet",
+                    file=path.name,
+                    sheet=sheet,
+                    sheets=", ".join(names),
+                )
             chosen = sheet
         ws = wb[chosen]
         rows = [list(r) for r in ws.iter_rows(values_only=True)]

@@ -67,7 +67,7 @@ def map_state(page, timeout: float = 60.0) -> dict:
                 last = f"frame not readable: {exc}"
             else:
                 if state["fills"]:
-                    state["indicator"] = element.get_attribute("data-indicator")
+                    state["indicator"] = element.get_attribute("data-k360-indicator")
                     return state
                 last = "iframe has no path.k360-area yet"
         time.sleep(0.25)

@@ -19,13 +19,19 @@ def flensburg_areas(realdata):
     [
         ("tables/tab_6_kinder_und_jugd_bis_18.csv", "03 Nordstadt", {"year": 2021}),
         ("tables/tab_9_anteil_migrationshintergrund.csv", "03 Nordstadt", {"year": 2021}),
-        ("tables/tab_5_einwohner_in_stadtteilen_2021_nach_altersgruppen.csv", "Nordstadt", {"key": "stadtteil"}),
+        (
+            "tables/tab_5_einwohner_in_stadtteilen_2021_nach_altersgruppen.csv",
+            "Nordstadt",
+            {"key": "stadtteil"},
+        ),
         ("tables/tab_1_einwohner_in_stadtteilen_2011_bis_2021.csv", "3", {"year": 2021}),
         ("tables/by_district_id/fl_children_age_under_18_by_district.csv", "3", {}),
         ("tables/by_district_id/fl_basic_benefits_income_by_district.csv", "3", {}),
     ],
 )
-def test_flensburg_all_13_stadtteile_match_every_key_form(realdata, flensburg_areas, table, form, kwargs):
+def test_flensburg_all_13_stadtteile_match_every_key_form(
+    realdata, flensburg_areas, table, form, kwargs
+):
     long, cat, report = read_table(realdata / "flensburg" / table, flensburg_areas, **kwargs)
     assert report.ok, report.render("en")
     km = next(iter(report.data["matches"].values()))
@@ -36,7 +42,9 @@ def test_flensburg_all_13_stadtteile_match_every_key_form(realdata, flensburg_ar
 
 def test_flensburg_german_numbers(realdata, flensburg_areas):
     long, _, report = read_table(
-        realdata / "flensburg/tables/tab_9_anteil_migrationshintergrund.csv", flensburg_areas, year=2021
+        realdata / "flensburg/tables/tab_9_anteil_migrationshintergrund.csv",
+        flensburg_areas,
+        year=2021,
     )
     v = long[long["area_id"] == "STGT01"].set_index("indicator")["value"]
     # "01 Altstadt,,1.374,"35,5%",..." : thousands dot and decimal comma
@@ -53,7 +61,9 @@ def test_flensburg_shapefile_zip_in_25832(realdata, flensburg_areas):
 
 
 def test_flensburg_districts_two_invalid_polygons_repaired(realdata):
-    gdf, report = read_areas(realdata / "flensburg/geometry/flensburg_stadtbezirke_shp_epsg25832.zip")
+    gdf, report = read_areas(
+        realdata / "flensburg/geometry/flensburg_stadtbezirke_shp_epsg25832.zip"
+    )
     assert len(gdf) == 41 and gdf.geometry.is_valid.all()
     repaired = [f for f in report.findings if f.key == "atlas.io.geometry_repaired"]
     assert len(repaired) == 2
@@ -63,7 +73,9 @@ def test_flensburg_districts_two_invalid_polygons_repaired(realdata):
 def test_flensburg_district_numbers_do_not_match_statistical_districts(realdata):
     # district_id 1..13 are Stadtteile; they must not be matched to STBZ011/012/013 by number
     gdf, _ = read_areas(realdata / "flensburg/geometry/flensburg_stadtbezirke_shp_epsg25832.zip")
-    long, _, report = read_table(realdata / "flensburg/tables/by_district_id/fl_residents_by_district.csv", gdf)
+    long, _, report = read_table(
+        realdata / "flensburg/tables/by_district_id/fl_residents_by_district.csv", gdf
+    )
     assert len(long) == 0 and not report.ok
 
 
@@ -93,7 +105,9 @@ def test_koeln_long_table_matches_86_of_86(realdata):
     assert len(km.mapping) == 86 and not km.areas_without_data
     # the city total (000) and the nine city districts (001-009) are reported, not matched
     assert sorted(km.unmatched) == [f"{i:03d}" for i in range(10)]
-    warned = {f.where.get("row") for f in report.warnings if f.key.startswith("atlas.match.unmatched")}
+    warned = {
+        f.where.get("row") for f in report.warnings if f.key.startswith("atlas.match.unmatched")
+    }
     assert len(warned) == 10
     assert "Stadt Köln" in report.render("de")
     assert set(atlas.years) == set(range(2005, 2013))

@@ -31,7 +31,10 @@ def test_import_k360lib_is_light():
     assert "pandas" not in mods and "geopandas" not in mods
 
 
-@pytest.mark.parametrize("module", ["k360lib.atlas", "k360lib.atlas.io", "k360lib.atlas.classify", "k360lib.atlas.indicators"])
+@pytest.mark.parametrize(
+    "module",
+    ["k360lib.atlas", "k360lib.atlas.io", "k360lib.atlas.classify", "k360lib.atlas.indicators"],
+)
 def test_model_layers_never_load_ui(module):
     mods = _loaded_after(f"import {module}")
     assert not {m for m in mods if m.split(".")[0] in HEAVY_UI}, module

@@ -10,14 +10,17 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from k360lib.atlas.io import check_files, import_atlas, read_areas, read_facilities, read_table
-from k360lib.errors import DataError
 
 NAMES = ["01 Altstadt", "02 Neustadt", "03 Nordstadt", "04 Westliche Höhe"]
 
 
 def _areas(n=4):
     return gpd.GeoDataFrame(
-        {"AREA_ID": [f"STGT{i:02d}" for i in range(1, n + 1)], "AREA_NAME": NAMES[:n], "PARENT": ["A", "A", "B", "B"][:n]},
+        {
+            "AREA_ID": [f"STGT{i:02d}" for i in range(1, n + 1)],
+            "AREA_NAME": NAMES[:n],
+            "PARENT": ["A", "A", "B", "B"][:n],
+        },
         geometry=[box(9.40 + 0.01 * i, 54.78, 9.41 + 0.01 * i, 54.79) for i in range(n)],
         crs="EPSG:4326",
     )
@@ -98,15 +101,24 @@ def test_title_rows_above_header_xlsx_and_cell_in_errors(tmp_path, areas):
 
 def test_key_forms_differ(tmp_path, areas):
     p = tmp_path / "formen.csv"
-    p.write_text("Gebiet;Wert 2021\n01 Altstadt;1\n2;2\nstgt03;3\nWestliche_Höhe;4\n", encoding="utf-8")
+    p.write_text(
+        "Gebiet;Wert 2021\n01 Altstadt;1\n2;2\nstgt03;3\nWestliche_Höhe;4\n", encoding="utf-8"
+    )
     long, _, report = read_table(p, areas)
     assert report.ok
-    assert dict(zip(long["area_id"], long["value"])) == {"STGT01": 1, "STGT02": 2, "STGT03": 3, "STGT04": 4}
+    assert dict(zip(long["area_id"], long["value"])) == {
+        "STGT01": 1,
+        "STGT02": 2,
+        "STGT03": 3,
+        "STGT04": 4,
+    }
 
 
 def test_unmatched_key_named_with_row_and_suggestion(tmp_path, areas):
     p = tmp_path / "tippfehler.csv"
-    p.write_text("Gebiet;Wert 2021\nAltstadt;1\nNeustatd;2\nNordstadt;3\nGesamt;6\n", encoding="utf-8")
+    p.write_text(
+        "Gebiet;Wert 2021\nAltstadt;1\nNeustatd;2\nNordstadt;3\nGesamt;6\n", encoding="utf-8"
+    )
     long, _, report = read_table(p, areas)
     assert report.ok and len(long) == 2
     both_langs(report, "tippfehler.csv", "Neustatd", "STGT02", level="warning")
@@ -128,7 +140,9 @@ def test_suppression_marks_not_zero(tmp_path, areas):
 
 def test_non_numeric_cell_named_by_row_and_column(tmp_path, areas):
     p = tmp_path / "fehler.csv"
-    p.write_text("Nr;Kinder 2022\nSTGT01;12\nSTGT02;zwölf\nSTGT03;14\nSTGT04;15\n", encoding="utf-8")
+    p.write_text(
+        "Nr;Kinder 2022\nSTGT01;12\nSTGT02;zwölf\nSTGT03;14\nSTGT04;15\n", encoding="utf-8"
+    )
     long, _, report = read_table(p, areas)
     assert not report.ok and len(long) == 0
     both_langs(report, "fehler.csv", "3", "Kinder 2022", "zwölf", level="error")
@@ -140,7 +154,9 @@ def test_duplicate_rows_refused_naming_rows(tmp_path, areas):
     p = tmp_path / "doppelt.csv"
     p.write_text("Nr;Kinder 2022\nSTGT01;12\nSTGT01;13\nSTGT03;14\n", encoding="utf-8")
     _, _, report = read_table(p, areas)
-    assert any(f.key == "atlas.match.conflict" or f.key == "atlas.io.duplicate_rows" for f in report.errors)
+    assert any(
+        f.key == "atlas.match.conflict" or f.key == "atlas.io.duplicate_rows" for f in report.errors
+    )
     both_langs(report, "doppelt.csv", "STGT01", "2, 3", level="error")
 
 
@@ -248,7 +264,9 @@ def test_non_epsg_crs_reprojected(tmp_path):
     gdf, report = read_areas(p)
     assert gdf is not None
     assert gdf.total_bounds[0] == pytest.approx(9.40, abs=1e-6)
-    assert any(f.key in ("atlas.io.crs_no_epsg", "atlas.io.crs_reprojected") for f in report.findings)
+    assert any(
+        f.key in ("atlas.io.crs_no_epsg", "atlas.io.crs_reprojected") for f in report.findings
+    )
 
 
 def test_zipped_shapefile_and_cp1252_dbf(tmp_path):
@@ -292,14 +310,21 @@ def test_kml_with_extended_data(tmp_path):
             "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>"
         )
     p = tmp_path / "t.kml"
-    p.write_text(f"<?xml version='1.0' encoding='utf-8'?><kml xmlns='http://www.opengis.net/kml/2.2'><Document>{''.join(pm)}</Document></kml>", encoding="utf-8")
+    p.write_text(
+        f"<?xml version='1.0' encoding='utf-8'?><kml xmlns='http://www.opengis.net/kml/2.2'><Document>{''.join(pm)}</Document></kml>",
+        encoding="utf-8",
+    )
     gdf, report = read_areas(p)
     assert list(gdf["area_id"]) == ["101", "102"] and list(gdf["name"]) == ["Sülz", "Müngersdorf"]
 
 
 @pytest.mark.parametrize(
     ("name", "content", "needle"),
-    [("leer.geojson", "", "kaputt"), ("quatsch.geojson", "{not json", "quatsch"), ("x.docx", "hello", ".docx")],
+    [
+        ("leer.geojson", "", "kaputt"),
+        ("quatsch.geojson", "{not json", "quatsch"),
+        ("x.docx", "hello", ".docx"),
+    ],
 )
 def test_garbage_geometry_files(tmp_path, name, content, needle):
     p = tmp_path / name
@@ -313,7 +338,9 @@ def test_garbage_geometry_files(tmp_path, name, content, needle):
 def test_missing_file():
     gdf, report = read_areas("/nonexistent/gebiete.geojson")
     assert gdf is None
-    assert "gebiete.geojson" in report.errors[0].message("de") and "existiert nicht" in report.errors[0].message("de")
+    assert "gebiete.geojson" in report.errors[0].message(
+        "de"
+    ) and "existiert nicht" in report.errors[0].message("de")
     assert "does not exist" in report.errors[0].message("en")
 
 
@@ -322,7 +349,10 @@ def test_missing_file():
 
 def test_facilities_csv_lonlat_and_xy_with_crs(tmp_path, areas):
     p = tmp_path / "kitas.csv"
-    p.write_text("Name;Art;lon;lat;Plätze\nKita Sonne;Kita;9,405;54,785;45\nKita Mond;Kita;9,415;54,785;x\n", encoding="utf-8")
+    p.write_text(
+        "Name;Art;lon;lat;Plätze\nKita Sonne;Kita;9,405;54,785;45\nKita Mond;Kita;9,415;54,785;x\n",
+        encoding="utf-8",
+    )
     fac, report = read_facilities(p, areas=areas)
     assert list(fac["area_id"]) == ["STGT01", "STGT02"]
     assert fac["capacity"].iloc[0] == 45 and fac["capacity"].isna().iloc[1]

@@ -85,7 +85,11 @@ def test_areas_without_data_listed():
     assert set(m.areas_without_data) == set(IDS) - {"STGT01"}
 
 
-@given(st.integers(min_value=1, max_value=13), st.integers(min_value=0, max_value=3), st.sampled_from(["", " ", "_", "-"]))
+@given(
+    st.integers(min_value=1, max_value=13),
+    st.integers(min_value=0, max_value=3),
+    st.sampled_from(["", " ", "_", "-"]),
+)
 def test_padded_numbers_match_their_area(n, pad, sep):
     key = "0" * pad + str(n)
     m = match_keys([key], IDS, NAMES)
