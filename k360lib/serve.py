@@ -200,7 +200,10 @@ def run_voila(argv: list[str] | None = None) -> int:
         Exit code.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    paths = [str(TEMPLATE_ROOT), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    paths = [
+        str(TEMPLATE_ROOT),
+        *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep)),
+    ]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
     from voila.app import main as voila_main
 

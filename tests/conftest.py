@@ -43,15 +43,22 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     override = os.environ.get("K360_REALDATA")
-    path = Path(override) if override else Path(__file__).resolve().parents[2] / "shared" / "realdata"
+    path = (
+        Path(override) if override else Path(__file__).resolve().parents[2] / "shared" / "realdata"
+    )
     if not path.is_dir():
-        pytest.skip(f"real municipal data not available at {path} (set K360_REALDATA to point elsewhere)")
+        pytest.skip(
+            f"real municipal data not available at {path} (set K360_REALDATA to point elsewhere)"
+        )
     return path
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "realdata" in getattr(item, "fixturenames", ()) and item.get_closest_marker("realdata") is None:
+        if (
+            "realdata" in getattr(item, "fixturenames", ())
+            and item.get_closest_marker("realdata") is None
+        ):
             item.add_marker(pytest.mark.realdata)
 
 
@@ -59,7 +66,12 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_makereport(item, call):
     """Under CI, an e2e test that skips is a failure (never for xfail)."""
     report = yield
-    if report.skipped and not hasattr(report, "wasxfail") and _is_ci() and item.get_closest_marker(E2E_MARK):
+    if (
+        report.skipped
+        and not hasattr(report, "wasxfail")
+        and _is_ci()
+        and item.get_closest_marker(E2E_MARK)
+    ):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"e2e test skipped under CI=true, which counts as a failure: {reason}"

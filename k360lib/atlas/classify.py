@@ -257,12 +257,6 @@ def _fit_equal_interval(y: np.ndarray, k: int, breaks=None) -> np.ndarray:
     return _quiet(lambda: mapclassify.EqualInterval(y, k=k).bins)
 
 
-def _fit_jenks_caspall(y: np.ndarray, k: int, breaks=None) -> np.ndarray:
-    import mapclassify
-
-    return _quiet(lambda: mapclassify.JenksCaspall(y, k=k).bins)
-
-
 def _fit_std_mean(y: np.ndarray, k: int, breaks=None) -> np.ndarray:
     import mapclassify
 
@@ -329,6 +323,11 @@ def _fit_fisher_jenks(y: np.ndarray, k: int, breaks=None) -> np.ndarray:
 
 
 #: The classification registry: normalised key -> :class:`Scheme`.
+#:
+#: Not offered: mapclassify's ``JenksCaspall`` (it can loop forever — e.g. on 11
+#: values with k = 8 its reassignment oscillates; found by a property test),
+#: ``NaturalBreaks`` as such (see ``natural_breaks``) and the sampled variants
+#: (unseeded random draws).
 SCHEMES: dict[str, Scheme] = {
     "quantiles": Scheme(
         "quantiles",
@@ -352,9 +351,6 @@ SCHEMES: dict[str, Scheme] = {
             "alias of fisher_jenks: mapclassify.NaturalBreaks is k-means with an unseeded random "
             "start (and needs scikit-learn), so it could give different maps on each run"
         ),
-    ),
-    "jenks_caspall": Scheme(
-        "jenks_caspall", _fit_jenks_caspall, note="Jenks-Caspall (mapclassify.JenksCaspall)"
     ),
     "std_mean": Scheme(
         "std_mean",

@@ -526,9 +526,7 @@ def _population(areas: pd.DataFrame, rng: np.random.Generator) -> dict[str, np.n
     pop05 = rng.binomial(total, p05)
     pop617 = rng.binomial(total - pop05, np.clip(p617 / (1.0 - p05), 0.0, 1.0))
     pop614 = rng.binomial(pop617, 0.75)
-    pop1820 = rng.binomial(
-        total - pop05 - pop617, np.clip(share1820[:, None], 0.0, 1.0) + 0.0 * t[None, :]
-    )
+    pop1820 = rng.binomial(total - pop05 - pop617, np.clip(share1820[:, None], 0.0, 1.0))
     return {
         "pop_total": total,
         "pop_0_5": pop05,
@@ -603,7 +601,9 @@ def _facilities(areas: pd.DataFrame, pop: dict, rng: np.random.Generator):
     central = np.array([3.0, 1.4, 0.5])[ring]
     n05, n617 = pop["pop_0_5"][:, last], pop["pop_6_17"][:, last]
     ntot, n18 = pop["pop_total"][:, last], pop["pop_u18"][:, last]
-    noise = lambda: rng.lognormal(0.0, 0.25, len(areas))  # noqa: E731
+
+    def noise():
+        return rng.lognormal(0.0, 0.25, len(areas))
 
     # Kita: places per 100 children 0–5 are lower where deprivation is higher
     coverage = 62.0 * np.exp(-0.13 * dep + rng.normal(0.0, 0.08, len(areas)))

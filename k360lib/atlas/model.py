@@ -303,6 +303,12 @@ class Atlas:
             catalog["polarity"] = pd.to_numeric(catalog["polarity"]).astype(int)
         fac_path = folder / FACILITIES_FILE
         facilities = gpd.read_file(fac_path) if fac_path.exists() else empty_facilities()
+        # GeoJSON properties come back sorted: restore the contract's column order
+        fac_cols = [c for c in FACILITY_COLUMNS if c in facilities.columns]
+        extra = [c for c in facilities.columns if c not in fac_cols and c != facilities.geometry.name]
+        facilities = facilities[[*fac_cols, *extra, facilities.geometry.name]]
+        area_cols = [c for c in AREA_COLUMNS if c in areas.columns]
+        areas = areas[[*area_cols, *[c for c in areas.columns if c not in area_cols and c != "geometry"], "geometry"]]
         meta_path = folder / META_FILE
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
         return cls(areas, indicators, catalog, facilities, meta)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import folium
@@ -43,7 +43,11 @@ ASSETS: dict[str, tuple[str, str, str]] = {
 #: assets every map needs, in load order
 CORE_ASSETS: tuple[str, ...] = ("leaflet_css", "leaflet_js")
 #: assets of the MarkerCluster plugin (after the core), in load order
-CLUSTER_ASSETS: tuple[str, ...] = ("markercluster_css", "markercluster_default_css", "markercluster_js")
+CLUSTER_ASSETS: tuple[str, ...] = (
+    "markercluster_css",
+    "markercluster_default_css",
+    "markercluster_js",
+)
 
 _PIP_NAMES = {
     "xstatic.pkg.leaflet": "xstatic-leaflet",
@@ -64,11 +68,13 @@ def _base_dir(module: str) -> Path:
 
 
 def _data_uri(path: Path) -> str:
-    mime = {".png": "image/png", ".svg": "image/svg+xml"}.get(path.suffix.lower(), "application/octet-stream")
+    mime = {".png": "image/png", ".svg": "image/svg+xml"}.get(
+        path.suffix.lower(), "application/octet-stream"
+    )
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def asset_text(name: str) -> str:
     """Return the text of an offline asset, ready to inline.
 
@@ -152,7 +158,9 @@ class OfflineMap(folium.Map):
         """Inline the assets ``names`` (keys of :data:`ASSETS`) too; return ``self``."""
         for name in names:
             if name not in ASSETS:
-                raise KeyError(f"unknown asset {name!r}; expected one of {', '.join(sorted(ASSETS))}")
+                raise KeyError(
+                    f"unknown asset {name!r}; expected one of {', '.join(sorted(ASSETS))}"
+                )
             if name not in self._k360_assets:
                 self._k360_assets.append(name)
         return self
@@ -163,6 +171,7 @@ class OfflineMap(folium.Map):
         inline_assets(figure, self._k360_assets)
         if not self._k360_has_tiles:
             figure.header.add_child(
-                Element("<style>.leaflet-container{background:#fff;}</style>"), name="k360_plain_background"
+                Element("<style>.leaflet-container{background:#fff;}</style>"),
+                name="k360_plain_background",
             )
         super().render(**kwargs)

@@ -89,14 +89,20 @@ class MapView:
         path.write_text(self.to_html(), encoding="utf-8")
         return path
 
-    def iframe(self, height: str = "560px", title: str | None = None, element_id: str | None = None) -> str:
+    def iframe(
+        self, height: str = "560px", title: str | None = None, element_id: str | None = None
+    ) -> str:
         """Return the map as an ``<iframe srcdoc=…>`` element (see :func:`srcdoc_iframe`)."""
         return srcdoc_iframe(
             self.to_html(),
             title=title or self.indicator,
             height=height,
             element_id=element_id,
-            data={"indicator": self.indicator, "year": "" if self.year is None else self.year, "areas": self.n_areas},
+            data={
+                "indicator": self.indicator,
+                "year": "" if self.year is None else self.year,
+                "areas": self.n_areas,
+            },
         )
 
     def _repr_html_(self) -> str:
@@ -138,7 +144,10 @@ def srcdoc_iframe(
     """
     e = html.escape
     attrs = f' id="{e(element_id, quote=True)}"' if element_id else ""
-    attrs += "".join(f' data-k360-{e(str(k), quote=True)}="{e(str(v), quote=True)}"' for k, v in (data or {}).items())
+    attrs += "".join(
+        f' data-k360-{e(str(k), quote=True)}="{e(str(v), quote=True)}"'
+        for k, v in (data or {}).items()
+    )
     return (
         f'<iframe class="{e(css_class, quote=True)}"{attrs} title="{e(title, quote=True)}" '
         f'sandbox="allow-scripts" loading="eager" '
@@ -156,7 +165,9 @@ def _stable_ids(root) -> None:
         el._id = f"k360{n:04d}"
         n += 1
         queue.extend(el._children.values())
-        queue.extend(getattr(el, part) for part in ("header", "html", "script") if isinstance(el, Figure))
+        queue.extend(
+            getattr(el, part) for part in ("header", "html", "script") if isinstance(el, Figure)
+        )
 
 
 def _indicator_years(atlas: Atlas, indicator: str) -> list[int]:
@@ -252,13 +263,18 @@ def choropleth(
     years = _indicator_years(atlas, indicator)
     if not years:
         raise DataError(
-            "atlas.model.unknown_indicator", indicator=indicator, known=", ".join(atlas.indicator_ids[:30])
+            "atlas.model.unknown_indicator",
+            indicator=indicator,
+            known=", ".join(atlas.indicator_ids[:30]),
         )
     if year is None:
         year = years[-1]
     elif int(year) not in years:
         raise DataError(
-            "atlas.indicators.year_missing", indicator=indicator, year=year, years=", ".join(map(str, years))
+            "atlas.indicators.year_missing",
+            indicator=indicator,
+            year=year,
+            years=", ".join(map(str, years)),
         )
     year = int(year)
 
@@ -271,74 +287,43 @@ def choropleth(
     vals = atlas.values(indicator, year)  # one row per area, in atlas.areas order
     values = vals["value"].astype(float)
     suppressed = vals["suppressed"].to_numpy(dtype=bool)
-    classification = cl.classify(values.where(~vals["suppressed"]), scheme=scheme, k=k, breaks=breaks)
-    kk = classification.k
+    classification = cl.classify(
+        values.where(~vals["suppressed"]), scheme=scheme, k=k, breaks=breaks
+    )
     pal = palette if palette is not None else cl.default_palette(polarity)
-    class_colors = cl.palette_for_need(pal, kk, polarity) if isinstance(pal, str) else list(pal)
+    class_colors = (
+        cl.palette_for_need(pal, classification.k, polarity) if isinstance(pal, str) else list(pal)
+    )
     cl.colors_for(classification, class_colors, polarity)  # validates the palette length
     decimals = decimals_for(values, kind)
     fmt = number_format(decimals)
 
-    # --- styles: classes 0..k-1, then suppressed, then missing ------------------
-    styles = [dict(AREA_STYLE, fillColor=c, className=f"k360-area k360-class-{i}") for i, c in enumerate(class_colors)]
-    i_supp, i_miss = len(styles), len(styles) + 1
-    styles.append(
-        dict(AREA_STYLE, fillColor=f"url(#{HATCH_ID})", fillOpacity=1.0, dashArray="4 3", className="k360-area k360-suppressed")
-    )
-    styles.append(dict(AREA_STYLE, fillColor=cl.MISSING_COLOR, fillOpacity=1.0, className="k360-area k360-missing"))
     classes = classification.classes.tolist()
+    styles, i_supp, i_miss = _area_styles(class_colors)
     style_index = [i_supp if s else (c if c >= 0 else i_miss) for c, s in zip(classes, suppressed)]
-
-    # --- tooltips (escaped HTML) -------------------------------------------------
-    e = html.escape
     ranks = _need_rank(values.where(~vals["suppressed"]), polarity)
-    n_ranked = int(ranks.notna().sum())
-    rank_key = "maps.tooltip.rank" if polarity is not None else "maps.tooltip.rank_plain"
-    districts = _district_names(atlas)
-    areas = atlas.areas
-    parents = areas["parent_id"].tolist() if "parent_id" in areas.columns else [None] * len(areas)
-    tooltips = []
-    for name, parent, value, supp, rank in zip(areas["name"].tolist(), parents, values.tolist(), suppressed, ranks.tolist()):
-        lines = [f'<div class="k360-tt-name">{e(str(name))}</div>']
-        if parent is not None and parent == parent and str(parent) in districts:
-            lines.append(f'<div class="k360-tt-muted">{e(t("maps.tooltip.parent", lang, parent=districts[str(parent)]))}</div>')
-        if supp:
-            shown = t(cl.SUPPRESSED_LABEL_KEY, lang)
-        elif value is None or not math.isfinite(value):
-            shown = t(cl.MISSING_LABEL_KEY, lang)
-        else:
-            shown = format_value(value, unit, lang, decimals)
-        lines.append(f"<div>{e(label)}: <b>{e(shown)}</b></div>")
-        meta = [t("maps.tooltip.year", lang, year=year)]
-        if rank == rank and rank is not None:
-            meta.insert(0, t(rank_key, lang, rank=int(rank), n=n_ranked))
-        lines.append(f'<div class="k360-tt-muted">{e(" · ".join(meta))}</div>')
-        tooltips.append("".join(lines))
+    tooltips = _tooltips(
+        atlas, label, unit, year, values, suppressed, ranks, polarity, decimals, lang
+    )
 
-    # --- legend --------------------------------------------------------------------
     n_supp = int(suppressed.sum())
     n_miss = int(sum(1 for c, s in zip(classes, suppressed) if c < 0 and not s))
-    rows = [("k360-swatch-class", c, lbl) for c, lbl in zip(class_colors, classification.legend_labels(fmt, lang))]
-    if n_supp:
-        hatch = cl.SUPPRESSED_HATCH
-        gradient = (
-            f"repeating-linear-gradient({int(hatch.get('angle', 45))}deg,{cl.SUPPRESSED_COLOR} 0 3px,"
-            f"{hatch.get('color', '#636363')} 3px 4.5px)"
-        )
-        rows.append(
-            ("k360-swatch-suppressed", gradient, t("maps.legend.count", lang, label=t(cl.SUPPRESSED_LABEL_KEY, lang), n=n_supp))
-        )
-    if n_miss:
-        rows.append(
-            ("k360-swatch-missing", cl.MISSING_COLOR, t("maps.legend.count", lang, label=t(cl.MISSING_LABEL_KEY, lang), n=n_miss))
-        )
-    if kk == 0:
-        rows.insert(0, ("k360-swatch-none", None, t("maps.all_missing", lang)))
+    rows = _legend_rows(classification, class_colors, n_supp, n_miss, fmt, lang)
     subtitle = (
-        t("maps.legend.subtitle", lang, unit=unit, year=year) if unit else t("maps.legend.subtitle_no_unit", lang, year=year)
+        t("maps.legend.subtitle", lang, unit=unit, year=year)
+        if unit
+        else t("maps.legend.subtitle_no_unit", lang, year=year)
     )
-    polarity_text = {1: t("maps.polarity.positive", lang), -1: t("maps.polarity.negative", lang)}.get(polarity, "")
-    note = t("maps.legend.note", lang, scheme=cl.scheme_label(classification.scheme or scheme, lang), polarity=polarity_text)
+    polarity_text = {
+        1: t("maps.polarity.positive", lang),
+        -1: t("maps.polarity.negative", lang),
+    }.get(polarity, "")
+    note = t(
+        "maps.legend.note",
+        lang,
+        scheme=cl.scheme_label(classification.scheme or scheme, lang),
+        polarity=polarity_text,
+    )
 
     # --- the map ---------------------------------------------------------------------
     geo = map_geometry(atlas, tolerance_m=tolerance_m)
@@ -353,20 +338,31 @@ def choropleth(
     root: Figure = m.get_root()
     root.header.add_child(MapStyle(), name="k360_map_style")
     root.html.add_child(
-        HatchPattern(background=cl.SUPPRESSED_COLOR, stroke=str(cl.SUPPRESSED_HATCH.get("color", "#636363"))),
+        HatchPattern(
+            background=cl.SUPPRESSED_COLOR, stroke=str(cl.SUPPRESSED_HATCH.get("color", "#636363"))
+        ),
         name="k360_hatch",
     )
     root.title = html.escape(f"{label} {year}")  # branca does not escape it
-    AreaLayer(geo.geometries, geo.area_ids, style_index, tooltips, styles, highlight=HIGHLIGHT_STYLE).add_to(m)
+    AreaLayer(
+        geo.geometries, geo.area_ids, style_index, tooltips, styles, highlight=HIGHLIGHT_STYLE
+    ).add_to(m)
     if facilities and len(atlas.facilities):
         n_fac = _add_facilities(m, atlas, lang, cluster)
-        rows.append(("k360-swatch-facility", FACILITY_COLOR, t("maps.legend.facilities", lang, n=n_fac)))
+        rows.append(
+            ("k360-swatch-facility", FACILITY_COLOR, t("maps.legend.facilities", lang, n=n_fac))
+        )
     Legend(
         label,
         subtitle,
         rows,
         note=note,
-        data={"indicator": indicator, "year": year, "areas": len(geo.area_ids), "classes": kk},
+        data={
+            "indicator": indicator,
+            "year": year,
+            "areas": len(geo.area_ids),
+            "classes": classification.k,
+        },
     ).add_to(m)
     if len(geo.area_ids):
         m.fit_bounds([[south, west], [north, east]])
@@ -378,20 +374,117 @@ def choropleth(
         lang=lang,
         n_areas=len(geo.area_ids),
         classification=classification,
-        counts={"classified": int(sum(1 for c in classes if c >= 0)), "suppressed": n_supp, "missing": n_miss},
+        counts={
+            "classified": int(sum(1 for c in classes if c >= 0)),
+            "suppressed": n_supp,
+            "missing": n_miss,
+        },
     )
+
+
+def _area_styles(class_colors: list[str]) -> tuple[list[dict], int, int]:
+    """Leaflet path styles: one per class, then suppressed (hatched), then missing.
+
+    Returns the styles and the indices of the suppressed and the missing style.
+    """
+    styles = [
+        dict(AREA_STYLE, fillColor=c, className=f"k360-area k360-class-{i}")
+        for i, c in enumerate(class_colors)
+    ]
+    i_supp, i_miss = len(styles), len(styles) + 1
+    styles.append(
+        dict(
+            AREA_STYLE,
+            fillColor=f"url(#{HATCH_ID})",
+            fillOpacity=1.0,
+            dashArray="4 3",
+            className="k360-area k360-suppressed",
+        )
+    )
+    styles.append(
+        dict(
+            AREA_STYLE,
+            fillColor=cl.MISSING_COLOR,
+            fillOpacity=1.0,
+            className="k360-area k360-missing",
+        )
+    )
+    return styles, i_supp, i_miss
+
+
+def _tooltips(
+    atlas, label, unit, year, values, suppressed, ranks, polarity, decimals, lang
+) -> list[str]:
+    """Tooltip HTML per area (every piece of data escaped): name, district, value, rank, year."""
+    e = html.escape
+    n_ranked = int(ranks.notna().sum())
+    rank_key = "maps.tooltip.rank" if polarity is not None else "maps.tooltip.rank_plain"
+    districts = _district_names(atlas)
+    areas = atlas.areas
+    parents = areas["parent_id"].tolist() if "parent_id" in areas.columns else [None] * len(areas)
+    tooltips = []
+    for name, parent, value, supp, rank in zip(
+        areas["name"].tolist(), parents, values.tolist(), suppressed, ranks.tolist()
+    ):
+        lines = [f'<div class="k360-tt-name">{e(str(name))}</div>']
+        if parent is not None and parent == parent and str(parent) in districts:
+            district = t("maps.tooltip.parent", lang, parent=districts[str(parent)])
+            lines.append(f'<div class="k360-tt-muted">{e(district)}</div>')
+        if supp:
+            shown = t(cl.SUPPRESSED_LABEL_KEY, lang)
+        elif value is None or not math.isfinite(value):
+            shown = t(cl.MISSING_LABEL_KEY, lang)
+        else:
+            shown = format_value(value, unit, lang, decimals)
+        lines.append(f"<div>{e(label)}: <b>{e(shown)}</b></div>")
+        meta = [t("maps.tooltip.year", lang, year=year)]
+        if rank is not None and rank == rank:
+            meta.insert(0, t(rank_key, lang, rank=int(rank), n=n_ranked))
+        lines.append(f'<div class="k360-tt-muted">{e(" · ".join(meta))}</div>')
+        tooltips.append("".join(lines))
+    return tooltips
+
+
+def _legend_rows(
+    classification, class_colors, n_supp: int, n_miss: int, fmt: str, lang: str
+) -> list:
+    """Legend rows ``(swatch class, CSS background, text)``: classes, suppressed, missing."""
+    rows = [
+        ("k360-swatch-class", c, lbl)
+        for c, lbl in zip(class_colors, classification.legend_labels(fmt, lang))
+    ]
+    if n_supp:
+        hatch = cl.SUPPRESSED_HATCH
+        gradient = (
+            f"repeating-linear-gradient({int(hatch.get('angle', 45))}deg,"
+            f"{cl.SUPPRESSED_COLOR} 0 3px,{hatch.get('color', '#636363')} 3px 4.5px)"
+        )
+        label = t("maps.legend.count", lang, label=t(cl.SUPPRESSED_LABEL_KEY, lang), n=n_supp)
+        rows.append(("k360-swatch-suppressed", gradient, label))
+    if n_miss:
+        label = t("maps.legend.count", lang, label=t(cl.MISSING_LABEL_KEY, lang), n=n_miss)
+        rows.append(("k360-swatch-missing", cl.MISSING_COLOR, label))
+    if classification.k == 0:
+        rows.insert(0, ("k360-swatch-none", None, t("maps.all_missing", lang)))
+    return rows
 
 
 def _add_facilities(m: OfflineMap, atlas: Atlas, lang: str, cluster: bool) -> int:
     fac = atlas.facilities
     fac = fac[fac.geometry.notna() & ~fac.geometry.is_empty]
     fac = fac[fac.geometry.geom_type == "Point"]
-    kinds = atlas.meta.get("facility_kinds") if isinstance(atlas.meta.get("facility_kinds"), dict) else {}
+    kinds = (
+        atlas.meta.get("facility_kinds")
+        if isinstance(atlas.meta.get("facility_kinds"), dict)
+        else {}
+    )
     e = html.escape
     points = []
     for _, row in fac.iterrows():
         kind = str(row.get("kind") or "")
-        kind_label = kinds.get(kind, {}).get(lang, kind) if isinstance(kinds.get(kind), dict) else kind
+        kind_label = (
+            kinds.get(kind, {}).get(lang, kind) if isinstance(kinds.get(kind), dict) else kind
+        )
         tip = f'<div class="k360-tt-name">{e(str(row.get("name") or ""))}</div><div>{e(kind_label)}</div>'
         cap = row.get("capacity")
         try:
@@ -406,4 +499,3 @@ def _add_facilities(m: OfflineMap, atlas: Atlas, lang: str, cluster: bool) -> in
         m.require(*CLUSTER_ASSETS)
     FacilityLayer(points, [FACILITY_COLOR], cluster=cluster).add_to(m)
     return len(points)
-

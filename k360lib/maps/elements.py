@@ -34,22 +34,30 @@ HATCH_ID = "k360-hatch"
 
 
 def script_json(obj) -> str:
-    """Serialise ``obj`` as JSON that is safe inside an HTML ``<script>`` element.
+    r"""Serialise ``obj`` as JSON that is safe inside an HTML ``<script>`` element.
 
     Examples
     --------
     >>> script_json({"t": "</script><b>"})
-    '{"t":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    '{"t":"\\u003c/script\\u003e\\u003cb\\u003e"}'
     """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (
-        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
     )
 
 
 def _script_text(text: str) -> str:
     """Make already-serialised JSON ``text`` safe inside ``<script>``."""
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 class MapStyle(Element):
@@ -140,11 +148,19 @@ class AreaLayer(MacroElement):
         self._name = "K360AreaLayer"
         n = len(geometries)
         if not (len(area_ids) == len(style_index) == len(tooltips) == n):
-            raise ValueError("geometries, area_ids, style_index and tooltips must have the same length")
+            raise ValueError(
+                "geometries, area_ids, style_index and tooltips must have the same length"
+            )
         features = []
         for geom, aid, s, tip in zip(geometries, area_ids, style_index, tooltips):
             props = script_json({"id": str(aid), "s": int(s), "t": str(tip)})
-            features.append('{"type":"Feature","properties":' + props + ',"geometry":' + _script_text(geom) + "}")
+            features.append(
+                '{"type":"Feature","properties":'
+                + props
+                + ',"geometry":'
+                + _script_text(geom)
+                + "}"
+            )
         self.data_json = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
         self.styles_json = script_json(list(styles))
         self.highlight_json = script_json(highlight or {"weight": 3, "color": "#000000"})
@@ -198,7 +214,8 @@ class Legend(MacroElement):
         self.position = position
         e = html.escape
         attrs = "".join(
-            f' data-k360-{e(str(k), quote=True)}="{e(str(v), quote=True)}"' for k, v in (data or {}).items()
+            f' data-k360-{e(str(k), quote=True)}="{e(str(v), quote=True)}"'
+            for k, v in (data or {}).items()
         )
         items = []
         for css, colour, label in rows:
@@ -251,7 +268,9 @@ class FacilityLayer(MacroElement):
     def __init__(self, points, colours, cluster=True):
         super().__init__()
         self._name = "K360FacilityLayer"
-        self.points_json = script_json([[float(a), float(b), str(c), int(d)] for a, b, c, d in points])
+        self.points_json = script_json(
+            [[float(a), float(b), str(c), int(d)] for a, b, c, d in points]
+        )
         self.colours_json = script_json(list(colours))
         self.cluster = bool(cluster)
         self.n_points = len(points)

@@ -21,7 +21,7 @@ def number_format(decimals: int) -> str:
     >>> number_format(1)
     '{:,.1f}'
     """
-    return "{:,.%df}" % max(0, int(decimals))
+    return f"{{:,.{max(0, int(decimals))}f}}"
 
 
 def decimals_for(values, kind: str | None = None) -> int:
@@ -55,22 +55,27 @@ def decimals_for(values, kind: str | None = None) -> int:
     return 1
 
 
-def format_value(value: float | None, unit: str | None, lang: str | None = None, decimals: int = 1) -> str:
-    """Format ``value`` with its unit, e.g. ``12,3 %`` (non-breaking space before the unit).
+def format_value(
+    value: float | None, unit: str | None, lang: str | None = None, decimals: int = 1
+) -> str:
+    r"""Format ``value`` with its unit, e.g. ``12,3 %`` (non-breaking space before the unit).
 
     ``None``/NaN give an empty string.
 
     Examples
     --------
     >>> format_value(1234.5, "Plätze", "de", 1)
-    '1.234,5\\xa0Plätze'
+    '1.234,5\xa0Plätze'
     >>> format_value(float("nan"), "%", "en")
     ''
     """
     if value is None or not math.isfinite(float(value)):
         return ""
     number = _format(float(value), number_format(decimals), lang)
-    if number.startswith("-") and float(number.lstrip("-").replace(",", "").replace(".", "") or 0) == 0:
+    if (
+        number.startswith("-")
+        and float(number.lstrip("-").replace(",", "").replace(".", "") or 0) == 0
+    ):
         number = number[1:]  # no "-0,0"
     unit = (unit or "").strip()
     return f"{number}\u00a0{unit}" if unit else number

@@ -6,9 +6,10 @@ prepared once per atlas and reused:
 1. reprojected to the atlas' metric CRS;
 2. simplified as a *coverage* (:func:`shapely.coverage_simplify`, shapely >= 2.1):
    a shared edge between two neighbours is simplified once, so neighbours keep
-   touching — no slivers or gaps. Inputs that are not a valid coverage (gaps,
-   overlaps) and older shapely versions fall back to per-polygon
-   topology-preserving simplification;
+   touching — no slivers or gaps. Shared edges that differ only by float noise
+   are first snapped to a millimetre grid. Inputs that are still not a valid
+   coverage (real gaps, overlaps) and older shapely versions fall back to
+   per-polygon topology-preserving simplification;
 3. reprojected to EPSG:4326 and rounded to 5 decimals (about 1 m);
 4. serialised to compact GeoJSON text, one string per area.
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DEFAULT_PRECISION",
+    "SNAP_GRID",
     "MapGeometry",
     "default_tolerance",
     "map_geometry",
@@ -40,8 +42,12 @@ __all__ = [
 
 #: decimals of a degree kept in map coordinates (5 decimals ~ 1 m)
 DEFAULT_PRECISION = 5
+#: grid (as a fraction of the tolerance) that snaps almost-shared vertices together
+#: before an invalid coverage is given up (0.001 of a 5 m tolerance = 5 mm)
+SNAP_GRID = 0.001
 
-_CACHE: dict[int, tuple[object, float | None, MapGeometry]] = {}
+#: id(atlas) -> (the areas frame the entry was made from, {(tolerance, precision): MapGeometry})
+_CACHE: dict[int, tuple[object, dict]] = {}
 
 
 @dataclass(frozen=True)
@@ -123,14 +129,23 @@ def simplify_coverage(geoms, tolerance: float):
         return arr, "none"
     if hasattr(shapely, "coverage_simplify") and hasattr(shapely, "coverage_is_valid"):
         try:
-            if bool(shapely.coverage_is_valid(arr)):
-                out = shapely.coverage_simplify(arr, tolerance, simplify_boundary=True)
+            candidate = arr
+            if not bool(shapely.coverage_is_valid(candidate)):
+                # shared edges that differ only by float noise (e.g. densified or
+                # reprojected separately) become identical on a fine grid
+                candidate = np.asarray(
+                    shapely.set_precision(arr, SNAP_GRID * tolerance), dtype=object
+                )
+            if bool(shapely.coverage_is_valid(candidate)):
+                out = shapely.coverage_simplify(candidate, tolerance, simplify_boundary=True)
                 out = np.asarray(out, dtype=object)
                 if not shapely.is_empty(out).any():
                     return out, "coverage"
         except shapely.errors.GEOSException:  # pragma: no cover - defensive
             pass
-    return np.asarray(shapely.simplify(arr, tolerance, preserve_topology=True), dtype=object), "per_polygon"
+    return np.asarray(
+        shapely.simplify(arr, tolerance, preserve_topology=True), dtype=object
+    ), "per_polygon"
 
 
 def round_geometry(geom, precision: int = DEFAULT_PRECISION) -> dict:
@@ -155,7 +170,10 @@ def round_geometry(geom, precision: int = DEFAULT_PRECISION) -> dict:
     if kind == "Polygon":
         return {"type": "Polygon", "coordinates": [ring(r) for r in mapping["coordinates"]]}
     if kind == "MultiPolygon":
-        return {"type": "MultiPolygon", "coordinates": [[ring(r) for r in poly] for poly in mapping["coordinates"]]}
+        return {
+            "type": "MultiPolygon",
+            "coordinates": [[ring(r) for r in poly] for poly in mapping["coordinates"]],
+        }
     if kind == "GeometryCollection":
         polys = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
         if polys:
@@ -185,7 +203,9 @@ def _prepare(atlas: Atlas, tolerance_m: float | None, precision: int) -> MapGeom
     return MapGeometry(ids, tuple(texts), (south, west, north, east), tol, method)
 
 
-def map_geometry(atlas: Atlas, tolerance_m: float | None = None, precision: int = DEFAULT_PRECISION) -> MapGeometry:
+def map_geometry(
+    atlas: Atlas, tolerance_m: float | None = None, precision: int = DEFAULT_PRECISION
+) -> MapGeometry:
     """Return the prepared map geometry of ``atlas`` (computed once, then cached).
 
     Parameters
@@ -204,14 +224,13 @@ def map_geometry(atlas: Atlas, tolerance_m: float | None = None, precision: int 
         Geometry text per area in the order of ``atlas.areas``.
     """
     key = id(atlas)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is atlas.areas and hit[1] == tolerance_m and hit[2] is not None:
-        cached = hit[2]
-        if precision == DEFAULT_PRECISION:
-            return cached
-    result = _prepare(atlas, tolerance_m, precision)
-    if precision == DEFAULT_PRECISION:
-        if key not in _CACHE:
+    entry = _CACHE.get(key)
+    if entry is None or entry[0] is not atlas.areas:
+        if entry is None:  # first time: drop the entry when the atlas is garbage-collected
             weakref.finalize(atlas, _CACHE.pop, key, None)
-        _CACHE[key] = (atlas.areas, tolerance_m, result)
-    return result
+        entry = _CACHE[key] = (atlas.areas, {})
+    variants = entry[1]
+    variant = (tolerance_m, int(precision))
+    if variant not in variants:
+        variants[variant] = _prepare(atlas, tolerance_m, int(precision))
+    return variants[variant]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as W
 
 from k360lib.atlas import classify as cl
-from k360lib.errors import K360Error
+from k360lib.errors import DataError, K360Error
 from k360lib.i18n import normalize_lang, t
 from k360lib.maps import MapView, choropleth
 
@@ -35,7 +35,13 @@ __all__ = ["MAP_FRAME_ID", "SCHEME_CHOICES", "AtlasExplorer"]
 #: ``id`` of the map's iframe (end-to-end tests find the map by it)
 MAP_FRAME_ID = "k360-atlas-map"
 #: classification schemes offered in the app, in this order (those the registry has)
-SCHEME_CHOICES: tuple[str, ...] = ("quantiles", "equal_interval", "fisher_jenks", "jenks_caspall", "std_mean")
+SCHEME_CHOICES: tuple[str, ...] = (
+    "quantiles",
+    "equal_interval",
+    "fisher_jenks",
+    "jenks_caspall",
+    "std_mean",
+)
 #: kinds of indicator preferred as the first one shown (first rate, else first share)
 _PREFERRED_KINDS = ("rate", "share")
 
@@ -87,11 +93,17 @@ class AtlasExplorer:
         lang = self.lang
 
         city = atlas.name
-        heading = title or (t("widgets.atlas.title", lang, city=city) if city else t("widgets.atlas.title_plain", lang))
+        heading = title or (
+            t("widgets.atlas.title", lang, city=city)
+            if city
+            else t("widgets.atlas.title_plain", lang)
+        )
         header = f'{_CSS}<h2 class="k360-title">{html.escape(heading)}</h2>'
         disclaimer = atlas.meta.get(f"disclaimer_{lang}") or atlas.meta.get("disclaimer_de")
         if atlas.meta.get("fictional") and disclaimer:
-            header += f'<div class="k360-disclaimer" role="note">{html.escape(str(disclaimer))}</div>'
+            header += (
+                f'<div class="k360-disclaimer" role="note">{html.escape(str(disclaimer))}</div>'
+            )
         self._header = W.HTML(header)
 
         options = self._indicator_options()
@@ -139,11 +151,12 @@ class AtlasExplorer:
         self._map = W.HTML("", layout=W.Layout(width="100%"))
         self._info = W.HTML("")
         for widget in (self._indicator, self._year, self._scheme, self._k, self._facilities):
+            widget.layout.margin = "2px 16px 2px 0"
             widget.observe(self._on_change, names=["value"])
 
         controls = W.HBox(
             [self._indicator, self._year, self._scheme, self._k, self._facilities],
-            layout=W.Layout(flex_flow="row wrap", gap="4px 16px", align_items="center"),
+            layout=W.Layout(flex_flow="row wrap", align_items="center"),
         )
         self.container = W.VBox(
             [self._header, controls, self._status, self._map, self._info],
@@ -192,8 +205,10 @@ class AtlasExplorer:
     def _first_indicator(self, wanted: str | None, ids: list[str]) -> str | None:
         if wanted is not None:
             if wanted not in ids:
-                raise K360Error(
-                    "atlas.model.unknown_indicator", indicator=wanted, known=", ".join(self.atlas.indicator_ids[:30])
+                raise DataError(
+                    "atlas.model.unknown_indicator",
+                    indicator=wanted,
+                    known=", ".join(self.atlas.indicator_ids[:30]),
                 )
             return wanted
         for kind in _PREFERRED_KINDS:
@@ -241,7 +256,9 @@ class AtlasExplorer:
                 facilities=bool(self._facilities.value),
             )
         except K360Error as err:  # a user-caused problem: say what, keep the last map
-            self._status.value = self._message_html(t("widgets.error", lang, message=err.message(lang)))
+            self._status.value = self._message_html(
+                t("widgets.error", lang, message=err.message(lang))
+            )
             return
         self._view = view
         self._status.value = ""
@@ -253,8 +270,12 @@ class AtlasExplorer:
         )
         info = self.atlas.indicator_info(indicator)
         # catalog descriptions are German unless the catalog has a translated column
-        desc = info.get(f"description_{lang}") or (info.get("description") if lang == "de" else None)
+        desc = info.get(f"description_{lang}") or (
+            info.get("description") if lang == "de" else None
+        )
         parts = [str(desc or "")]
         if info.get("source"):
             parts.append(t("widgets.atlas.source", lang, source=info["source"]))
-        self._info.value = f'<div class="k360-info">{html.escape(" · ".join(p for p in parts if p))}</div>'
+        self._info.value = (
+            f'<div class="k360-info">{html.escape(" · ".join(p for p in parts if p))}</div>'
+        )

@@ -60,7 +60,17 @@ CHROMIUM_ARGS = (
 )
 #: resource types whose loading from a non-local host means a CDN dependency
 CRITICAL_RESOURCE_TYPES = frozenset(
-    {"document", "script", "stylesheet", "font", "xhr", "fetch", "eventsource", "websocket", "manifest"}
+    {
+        "document",
+        "script",
+        "stylesheet",
+        "font",
+        "xhr",
+        "fetch",
+        "eventsource",
+        "websocket",
+        "manifest",
+    }
 )
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
@@ -209,7 +219,9 @@ class VoilaServer:
             except _PortTaken:
                 self.stop()
                 if attempt == attempts:
-                    raise RuntimeError(f"Voilà found no free port after {attempts} attempts:\n{self.log()}") from None
+                    raise RuntimeError(
+                        f"Voilà found no free port after {attempts} attempts:\n{self.log()}"
+                    ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait_ready(self, timeout: float) -> None:
@@ -222,7 +234,9 @@ class VoilaServer:
                 log = self.log()
                 if "no available port" in log or "already in use" in log:
                     raise _PortTaken
-                raise RuntimeError(f"Voilà exited with code {code} before answering.\n--- server log ---\n{log}")
+                raise RuntimeError(
+                    f"Voilà exited with code {code} before answering.\n--- server log ---\n{log}"
+                )
             try:
                 with urllib.request.urlopen(probe, timeout=2) as resp:
                     resp.read(1)
@@ -366,7 +380,9 @@ class BrowserSession:
         self.console: list[ConsoleMessage] = []
         self.page_errors: list[str] = []
         self.server: VoilaServer | None = None
-        self.context = browser.new_context(viewport=viewport or {"width": 1366, "height": 900}, locale=locale)
+        self.context = browser.new_context(
+            viewport=viewport or {"width": 1366, "height": 900}, locale=locale
+        )
         self.guard.install(self.context)
         self.page = self.context.new_page()
         self.page.on("console", self._on_console)
@@ -404,7 +420,9 @@ class BrowserSession:
         if self.console:
             parts.append("--- browser console ---\n" + "\n".join(map(str, self.console[-80:])))
         if self.guard.blocked:
-            parts.append("--- blocked non-local requests ---\n" + "\n".join(map(str, self.guard.blocked)))
+            parts.append(
+                "--- blocked non-local requests ---\n" + "\n".join(map(str, self.guard.blocked))
+            )
         if self.page_errors:
             parts.append("--- page errors ---\n" + "\n".join(self.page_errors))
         if self.server is not None:

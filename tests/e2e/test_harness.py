@@ -22,12 +22,20 @@ pytestmark = pytest.mark.e2e
 def write_notebook(path: Path, *sources: str) -> Path:
     """Write a minimal nbformat-4 notebook with one code cell per source."""
     cells = [
-        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": textwrap.dedent(src)}
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": textwrap.dedent(src),
+        }
         for src in sources
     ]
     nb = {
         "cells": cells,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
@@ -158,7 +166,9 @@ def test_guard_blocks_cdn_assets_and_tolerates_tiles(browser):
         blocked = {b.url: b for b in session.guard.blocked}
         assert blocked["https://cdn.example.invalid/leaflet.css"].critical
         assert blocked["https://cdn.example.invalid/leaflet.js"].critical
-        assert blocked["https://cdn.example.invalid/in-frame.css"].critical  # srcdoc iframes are guarded
+        assert blocked[
+            "https://cdn.example.invalid/in-frame.css"
+        ].critical  # srcdoc iframes are guarded
         assert not blocked["https://tile.example.invalid/1/0/0.png"].critical
         assert not any(url.startswith("data:") for url in blocked)
         problems = session.problems()
@@ -182,7 +192,9 @@ def test_guard_passes_a_page_that_only_misses_its_basemap(browser):
 def test_uncaught_page_errors_are_problems(browser):
     session = BrowserSession(browser, "page-error")
     try:
-        session.page.set_content("<script>setTimeout(() => { throw new Error('k360-boom') }, 0)</script>")
+        session.page.set_content(
+            "<script>setTimeout(() => { throw new Error('k360-boom') }, 0)</script>"
+        )
         session.page.wait_for_function("true")
         session.page.wait_for_timeout(300)
         assert any("k360-boom" in e for e in session.page_errors)
@@ -205,7 +217,9 @@ def test_voila_widget_roundtrip_single_notebook(tmp_path, voila, e2e_page):
     assert inner.inner_text() == "inside"
     assert page.inner_text(".hx-label") == "before"
     page.click(".hx-button")
-    page.wait_for_function("document.querySelector('.hx-label').innerText.trim() === 'after'", timeout=30_000)
+    page.wait_for_function(
+        "document.querySelector('.hx-label').innerText.trim() === 'after'", timeout=30_000
+    )
     shot = e2e_page.screenshot("-after-click")
     assert shot is not None and shot.stat().st_size > 0
 
@@ -217,8 +231,9 @@ def test_voila_cell_error_fails_with_the_traceback(tmp_path, voila, browser):
     assert server.url_for("boom.ipynb").endswith("/voila/render/boom.ipynb")
     session = BrowserSession(browser, "cell-error")  # not the guarded fixture: test one thing
     try:
-        with pytest.raises(AssertionError, match=r"(?s)error when executing cell.*ZeroDivisionError"):
+        with pytest.raises(
+            AssertionError, match=r"(?s)error when executing cell.*ZeroDivisionError"
+        ):
             session.open(server, "boom.ipynb", ready=".never-there", timeout=90)
     finally:
         session.close()
-

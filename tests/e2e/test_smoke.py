@@ -110,7 +110,9 @@ def test_changing_the_indicator_recolours_the_map(e2e_page, voila, app_notebook,
             if after["indicator"] != before["indicator"] or time.monotonic() > deadline:
                 break
             time.sleep(0.25)
-        assert after["indicator"] != before["indicator"], f"the map did not change after choosing {options[index]!r}"
+        assert after["indicator"] != before["indicator"], (
+            f"the map did not change after choosing {options[index]!r}"
+        )
         assert len(after["fills"]) == len(demo.areas)
         assert after["legendVisible"]
         assert after["legend"] != before["legend"], "the legend follows the indicator"
