@@ -121,7 +121,9 @@ def generate_demo(seed: int = DEMO_SEED) -> Atlas:
     facilities = _facilities(areas, pop, rng)
     indicators = _indicators(areas, pop, facilities, rng)
     catalog = _catalog()
-    indicators = _suppress_small_numbers(indicators, catalog, SUPPRESSION_THRESHOLD)
+    from k360lib.atlas.privacy import suppress_counts
+
+    indicators = suppress_counts(indicators.reset_index(drop=True), catalog, SUPPRESSION_THRESHOLD)
     return _assemble(geo, areas, indicators, catalog, facilities, seed)
 
 
@@ -935,37 +937,6 @@ def _catalog() -> pd.DataFrame:
     cat = pd.DataFrame(rows, columns=list(CATALOG_COLUMNS))
     cat["polarity"] = cat["polarity"].astype(int)
     return cat
-
-
-def _suppress_small_numbers(
-    indicators: pd.DataFrame, catalog: pd.DataFrame, threshold: int
-) -> pd.DataFrame:
-    """Suppress counts below ``threshold`` and every rate computed from a suppressed count.
-
-    A minimal local version of the rule; :func:`k360lib.atlas.privacy.apply_suppression`
-    is the general one.
-    """
-    out = indicators.reset_index(drop=True).copy()
-    kind = out["indicator"].map(catalog.set_index("id")["kind"])
-    small = (kind == "count").to_numpy() & (out["value"] < threshold).to_numpy()
-    out["suppressed"] = out["suppressed"].astype(bool).to_numpy() | small
-    derived = catalog[(catalog["numerator"] != "") | (catalog["denominator"] != "")]
-    cell = out["area_id"].astype(str) + "|" + out["year"].astype(str)
-    changed = True
-    while changed:  # rates of rates: repeat until nothing changes
-        changed = False
-        for _, row in derived.iterrows():
-            sources = (
-                out["indicator"].isin([row["numerator"], row["denominator"]]) & out["suppressed"]
-            )
-            hit = (
-                (out["indicator"] == row["id"]) & ~out["suppressed"] & cell.isin(set(cell[sources]))
-            )
-            if hit.any():
-                out.loc[hit, "suppressed"] = True
-                changed = True
-    out.loc[out["suppressed"], "value"] = np.nan
-    return out
 
 
 def _assemble(geo: _Geo, areas: pd.DataFrame, indicators, catalog, facilities, seed: int) -> Atlas:

@@ -125,7 +125,20 @@ def test_k_classes_are_formed_when_possible(scheme):
     assert c.k == 4
 
 
-@pytest.mark.parametrize(("k", "ok"), [(1, True), (5, True), (9, True), (0, False), (10, False), (-1, False), (2.5, False), (True, False), ("5", False)])
+@pytest.mark.parametrize(
+    ("k", "ok"),
+    [
+        (1, True),
+        (5, True),
+        (9, True),
+        (0, False),
+        (10, False),
+        (-1, False),
+        (2.5, False),
+        (True, False),
+        ("5", False),
+    ],
+)
 def test_k_validation(k, ok):
     if ok:
         assert classify(VALUES, "quantiles", k=k).k == k
@@ -254,7 +267,9 @@ def test_single_distinct_value(scheme):
 
 
 @pytest.mark.parametrize("scheme", ALL_SCHEMES)
-@pytest.mark.parametrize("values", [[], [float("nan")] * 4, [None, None], pd.Series([pd.NA, pd.NA], dtype="Float64")])
+@pytest.mark.parametrize(
+    "values", [[], [float("nan")] * 4, [None, None], pd.Series([pd.NA, pd.NA], dtype="Float64")]
+)
 def test_empty_or_all_missing_gives_k_zero(scheme, values):
     c = _fit(values, scheme)
     assert c.k == 0
@@ -361,7 +376,18 @@ def test_property_every_value_within_its_class_bounds(values, scheme, k):
 
 
 # -- palettes ---------------------------------------------------------------------------
-REQUIRED = ["YlOrRd", "OrRd", "Reds", "Blues", "PuBu", "YlGnBu", "Greens", "Purples", "RdYlBu", "PuOr"]
+REQUIRED = [
+    "YlOrRd",
+    "OrRd",
+    "Reds",
+    "Blues",
+    "PuBu",
+    "YlGnBu",
+    "Greens",
+    "Purples",
+    "RdYlBu",
+    "PuOr",
+]
 
 
 @pytest.mark.parametrize("name", REQUIRED)
@@ -426,7 +452,13 @@ def test_need_direction_for_diverging_palette_puts_red_on_need():
 
 @pytest.mark.parametrize(
     ("polarity", "diverging", "name"),
-    [(1, False, "YlOrRd"), (-1, False, "YlOrRd"), (0, False, "Blues"), (None, False, "Blues"), (1, True, "RdYlBu")],
+    [
+        (1, False, "YlOrRd"),
+        (-1, False, "YlOrRd"),
+        (0, False, "Blues"),
+        (None, False, "Blues"),
+        (1, True, "RdYlBu"),
+    ],
 )
 def test_default_palette(polarity, diverging, name):
     assert default_palette(polarity, diverging=diverging) == name
@@ -439,7 +471,12 @@ def test_colors_for_follows_polarity_and_marks_missing():
     pal = palette("Reds", 3)
     assert colors_for(c, "Reds") == [pal[0], pal[1], pal[2], None]
     assert colors_for(c, "Reds", polarity=-1) == [pal[2], pal[1], pal[0], None]
-    assert colors_for(c, ["#000001", "#000002", "#000003"]) == ["#000001", "#000002", "#000003", None]
+    assert colors_for(c, ["#000001", "#000002", "#000003"]) == [
+        "#000001",
+        "#000002",
+        "#000003",
+        None,
+    ]
     with pytest.raises(DataError) as exc:
         colors_for(c, ["#000001"])
     assert exc.value.key == "atlas.classify.palette_length"
@@ -467,5 +504,7 @@ def test_modules_import_light():
         "heavy = [m for m in ('mapclassify', 'folium', 'ipywidgets', 'IPython', 'branca') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr

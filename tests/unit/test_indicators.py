@@ -28,7 +28,9 @@ from k360lib.atlas.report import ImportReport
 from k360lib.errors import DataError, K360Error
 
 
-def make_atlas(data: dict[str, dict[int, list]], catalog: list[dict], areas: list[str] | None = None) -> Atlas:
+def make_atlas(
+    data: dict[str, dict[int, list]], catalog: list[dict], areas: list[str] | None = None
+) -> Atlas:
     """``data = {indicator: {year: [value per area]}}``; None = no row, "x" = suppressed."""
     n = len(next(iter(next(iter(data.values())).values()))) if data else len(areas or [])
     areas = areas or [f"A{i}" for i in range(1, n + 1)]
@@ -106,14 +108,18 @@ def test_derive_rate_catalog_row(counts):
     assert out.label("quote", "de") == "cases (de) je children (de)"
     assert out.label("quote", "en") == "cases (en) per children (en)"
     assert counts.indicator_ids == ["cases", "children"]  # input unchanged
-    named = derive_rate(counts, "cases", "children", "q2", label_de="Quote", label_en="Rate", theme="X")
+    named = derive_rate(
+        counts, "cases", "children", "q2", label_de="Quote", label_en="Rate", theme="X"
+    )
     assert named.label("q2", "de") == "Quote" and named.indicator_info("q2")["theme"] == "X"
 
 
 def test_derive_rate_replaces_existing_values(counts):
     first = derive_rate(counts, "cases", "children", "quote", factor=100.0)
     second = derive_rate(first, "cases", "children", "quote", factor=1.0)
-    assert (second.indicators["indicator"] == "quote").sum() == (first.indicators["indicator"] == "quote").sum()
+    assert (second.indicators["indicator"] == "quote").sum() == (
+        first.indicators["indicator"] == "quote"
+    ).sum()
     assert second.values("quote", 2024)["value"].iloc[0] == pytest.approx(0.1)
     assert (second.catalog["id"] == "quote").sum() == 1
 
@@ -165,7 +171,13 @@ def test_derive_catalog_rates_in_dependency_order():
     catalog = [
         cat("cases", kind="count", unit=""),
         cat("children", kind="count", unit="", polarity=0),
-        cat("per_1000", unit="je 1.000 Kinder", numerator="cases", denominator="children", source="Amt 12"),
+        cat(
+            "per_1000",
+            unit="je 1.000 Kinder",
+            numerator="cases",
+            denominator="children",
+            source="Amt 12",
+        ),
         cat("ratio", unit="", numerator="per_1000", denominator="children", polarity=-1),
     ]
     at = make_atlas({"cases": {2024: [5, 20]}, "children": {2024: [100, 400]}}, catalog)
@@ -196,7 +208,11 @@ def test_derive_catalog_rates_reports_missing_inputs():
 
 
 def test_derive_catalog_rates_reads_loaded_catalog(tmp_path):
-    catalog = [cat("n", kind="count", unit=""), cat("d", kind="count", unit=""), cat("r", unit="%", numerator="n", denominator="d")]
+    catalog = [
+        cat("n", kind="count", unit=""),
+        cat("d", kind="count", unit=""),
+        cat("r", unit="%", numerator="n", denominator="d"),
+    ]
     at = make_atlas({"n": {2024: [1, 2]}, "d": {2024: [4, 8]}}, catalog)
     loaded = Atlas.load(at.save(tmp_path / "atlas"))  # catalog cells come back as strings
     out = derive_catalog_rates(loaded)
@@ -280,7 +296,9 @@ def test_need_index_hand_computed_equal_weights(two):
 def test_weights_change_ranking_and_are_visible(two):
     ni = need_index(two, {"x": 3, "y": 1})
     assert ni.weights == {"x": 0.75, "y": 0.25}
-    expected = [0.75 * a + 0.25 * b for a, b in zip(ZX, ZY, strict=True)]  # -0.466, -0.289, -0.112, 0.867
+    expected = [
+        0.75 * a + 0.25 * b for a, b in zip(ZX, ZY, strict=True)
+    ]  # -0.466, -0.289, -0.112, 0.867
     np.testing.assert_allclose(ni.table["score"], expected)
     assert ni.table["rank"].tolist() == [4, 3, 2, 1]
     assert need_index(two, {"x": 6, "y": 2}).weights == ni.weights  # only ratios matter
@@ -328,7 +346,9 @@ def test_need_index_invalid_weights(two, weights, key):
         assert "x," not in msg.split("Available")[0]  # known ids are not reported as unknown
 
 
-@pytest.mark.parametrize("weights", [["x"], ("x", "y"), "x", {"y": 2.5}, {"x": np.float64(1.0), "y": np.int64(1)}])
+@pytest.mark.parametrize(
+    "weights", [["x"], ("x", "y"), "x", {"y": 2.5}, {"x": np.float64(1.0), "y": np.int64(1)}]
+)
 def test_need_index_valid_weight_forms(two, weights):
     ni = need_index(two, weights)
     assert sum(ni.weights.values()) == pytest.approx(1.0)
@@ -416,10 +436,16 @@ def test_mss_status_classes():
         "Status niedrig",
         "Status sehr niedrig",
     ]
-    assert ni.class_labels("en") == ["high status", "medium status", "low status", "very low status"]
+    assert ni.class_labels("en") == [
+        "high status",
+        "medium status",
+        "low status",
+        "very low status",
+    ]
     assert ni.classification.k == 4 and ni.classification.counts.tolist() == [2, 2, 1, 1]
-    sd = math.sqrt(10 / 6)
-    np.testing.assert_allclose(ni.classification.bins[:3], [c * sd for c in MSS_THRESHOLDS])
+    # the score (= z) has mean 0 and sd 1, so the class bounds are the thresholds themselves
+    np.testing.assert_allclose(ni.classification.bins[:3], MSS_THRESHOLDS, atol=1e-12)
+    assert np.isinf(ni.classification.bins[3])
     assert len(ni.classification.legend_labels(lang="de")) == 4
 
 
@@ -459,7 +485,9 @@ def test_property_permuting_areas_permutes_scores(data):
     n = data.draw(st.integers(2, 12))
     cols = data.draw(st.integers(1, 3))
     raw = {
-        f"i{j}": data.draw(st.lists(st.one_of(values_st, st.just(float("nan"))), min_size=n, max_size=n))
+        f"i{j}": data.draw(
+            st.lists(st.one_of(values_st, st.just(float("nan"))), min_size=n, max_size=n)
+        )
         for j in range(cols)
     }
     weights = {k: data.draw(st.floats(0.1, 5.0)) for k in raw}
@@ -470,7 +498,9 @@ def test_property_permuting_areas_permutes_scores(data):
     perm = data.draw(st.permutations(list(range(n))))
     base = need_scores(frame, weights, polarity)
     permuted = need_scores(frame.iloc[perm], weights, polarity)
-    pd.testing.assert_frame_equal(permuted, base.iloc[perm], check_exact=False, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        permuted, base.iloc[perm], check_exact=False, rtol=1e-9, atol=1e-9
+    )
 
 
 @settings(max_examples=60, deadline=None)

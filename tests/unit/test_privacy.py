@@ -61,7 +61,9 @@ CATALOG = [
 @pytest.fixture
 def atlas() -> Atlas:
     rows = []
-    for a, cases, children, share in zip(AREAS, [0, 2, 3, 40], [120, 80, 2, 400], [1.0, 2.0, 0.5, 30.0], strict=True):
+    for a, cases, children, share in zip(
+        AREAS, [0, 2, 3, 40], [120, 80, 2, 400], [1.0, 2.0, 0.5, 30.0], strict=True
+    ):
         for year, factor in ((2023, 1), (2024, 2)):
             rows += [
                 (a, "cases", year, cases * factor, False),
@@ -94,7 +96,13 @@ def flags(df, indicator, year):
 )
 def test_count_rule(value, threshold, suppressed):
     ind = pd.DataFrame(
-        {"area_id": ["A"], "indicator": ["cases"], "year": [2024], "value": [value], "suppressed": [False]}
+        {
+            "area_id": ["A"],
+            "indicator": ["cases"],
+            "year": [2024],
+            "value": [value],
+            "suppressed": [False],
+        }
     )
     out = suppress_counts(ind, pd.DataFrame(CATALOG), threshold)
     assert bool(out["suppressed"].iloc[0]) is suppressed
@@ -129,7 +137,13 @@ def test_suppressed_values_are_removed_and_input_unchanged(atlas):
 
 def test_already_suppressed_rows_stay_suppressed():
     ind = pd.DataFrame(
-        {"area_id": ["A"], "indicator": ["share"], "year": [2024], "value": [np.nan], "suppressed": [True]}
+        {
+            "area_id": ["A"],
+            "indicator": ["share"],
+            "year": [2024],
+            "value": [np.nan],
+            "suppressed": [True],
+        }
     )
     out = suppress_counts(ind, pd.DataFrame(CATALOG))
     assert out["suppressed"].tolist() == [True]
@@ -223,7 +237,12 @@ def test_apply_suppression_returns_new_atlas_with_meta(atlas):
     assert "suppression_threshold" not in atlas.meta
     assert not atlas.indicators["suppressed"].any()
     assert flags(out.indicators, "cases", 2024) == [True, True, False, False]  # 0, 4 < 5
-    assert out.values("rate", 2024)["suppressed"].tolist() == [True, True, True, False]  # children C=4
+    assert out.values("rate", 2024)["suppressed"].tolist() == [
+        True,
+        True,
+        True,
+        False,
+    ]  # children C=4
     assert_no_suppressed_values(out.indicators)
 
 
@@ -234,7 +253,9 @@ def test_derived_rate_is_suppressed_after_apply(atlas):
 
 
 def test_assert_no_suppressed_values_guard():
-    clean = pd.DataFrame({"area_id": ["A", "B"], "value": [np.nan, 1.0], "suppressed": [True, False]})
+    clean = pd.DataFrame(
+        {"area_id": ["A", "B"], "value": [np.nan, 1.0], "suppressed": [True, False]}
+    )
     assert assert_no_suppressed_values(clean) is clean
     leak = pd.DataFrame(
         {
@@ -271,13 +292,24 @@ def test_public_values_threshold_from_meta_and_argument(atlas):
     strict = apply_suppression(atlas, threshold=5)
     # the atlas's own rule is used by default
     assert public_values(strict, "cases", 2024)["suppressed"].tolist() == [True, True, False, False]
-    loose = Atlas(atlas.areas, atlas.indicators, atlas.catalog, atlas.facilities, {"suppression_threshold": 1})
+    loose = Atlas(
+        atlas.areas, atlas.indicators, atlas.catalog, atlas.facilities, {"suppression_threshold": 1}
+    )
     assert public_values(loose, "cases", 2023)["suppressed"].tolist() == [True, False, False, False]
-    assert public_values(loose, "cases", 2023, threshold=4)["suppressed"].tolist() == [True, True, True, False]
+    assert public_values(loose, "cases", 2023, threshold=4)["suppressed"].tolist() == [
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_public_values_latest_year_and_missing_area():
-    rows = [("A", "cases", 2024, 10, False), ("B", "cases", 2024, 1, False), ("A", "cases", 2020, 1, False)]
+    rows = [
+        ("A", "cases", 2024, 10, False),
+        ("B", "cases", 2024, 1, False),
+        ("A", "cases", 2020, 1, False),
+    ]
     at = make_atlas(rows, CATALOG)
     pub = public_values(at, "cases")
     assert pub["suppressed"].tolist() == [False, True, False, False]
