@@ -259,11 +259,22 @@ class Atlas:
 
     # -- persistence ------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
-        """Write the atlas as a folder of plain files; the same atlas always gives the same bytes."""
+        """Write the atlas as a folder of plain files; the same atlas always gives the same bytes.
+
+        Small numbers are suppressed first (threshold from ``meta``, default 3): an
+        export never carries a value below the threshold.
+        """
+        from k360lib.atlas.privacy import DEFAULT_THRESHOLD, suppress_counts
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         write_geojson(self.areas, folder / AREAS_FILE)
-        ind = self.indicators.copy()
+        threshold = self.meta.get("suppression_threshold", DEFAULT_THRESHOLD)
+        ind = (
+            suppress_counts(self.indicators, self.catalog, threshold)
+            if len(self.catalog)
+            else self.indicators.copy()
+        )
         ind["value"] = ind["value"].round(6)
         ind.to_csv(folder / INDICATORS_FILE, index=False, lineterminator="\n")
         self.catalog.to_csv(folder / CATALOG_FILE, index=False, lineterminator="\n")
@@ -305,10 +316,18 @@ class Atlas:
         facilities = gpd.read_file(fac_path) if fac_path.exists() else empty_facilities()
         # GeoJSON properties come back sorted: restore the contract's column order
         fac_cols = [c for c in FACILITY_COLUMNS if c in facilities.columns]
-        extra = [c for c in facilities.columns if c not in fac_cols and c != facilities.geometry.name]
+        extra = [
+            c for c in facilities.columns if c not in fac_cols and c != facilities.geometry.name
+        ]
         facilities = facilities[[*fac_cols, *extra, facilities.geometry.name]]
         area_cols = [c for c in AREA_COLUMNS if c in areas.columns]
-        areas = areas[[*area_cols, *[c for c in areas.columns if c not in area_cols and c != "geometry"], "geometry"]]
+        areas = areas[
+            [
+                *area_cols,
+                *[c for c in areas.columns if c not in area_cols and c != "geometry"],
+                "geometry",
+            ]
+        ]
         meta_path = folder / META_FILE
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
         return cls(areas, indicators, catalog, facilities, meta)

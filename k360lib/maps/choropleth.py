@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from branca.element import Figure
 
 from k360lib.atlas import classify as cl
+from k360lib.atlas.privacy import public_values
 from k360lib.errors import DataError
 from k360lib.i18n import normalize_lang, t
 from k360lib.maps.assets import CLUSTER_ASSETS, OfflineMap
@@ -284,7 +285,9 @@ def choropleth(
     polarity = _polarity(info)
     kind = info.get("kind")
 
-    vals = atlas.values(indicator, year)  # one row per area, in atlas.areas order
+    # one row per area, in atlas.areas order; small numbers suppressed even when the atlas
+    # was built without apply_suppression
+    vals = public_values(atlas, indicator, year)
     values = vals["value"].astype(float)
     suppressed = vals["suppressed"].to_numpy(dtype=bool)
     classification = cl.classify(

@@ -1,0 +1,110 @@
+"""Suppressed values never reach an export or a rendered map."""
+
+import json
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from k360lib.atlas.model import Atlas
+from k360lib.maps import choropleth
+
+# distinctive raw values that must never appear: 2 cases of 7,777 children -> 0.025717...
+CASES, CHILDREN = 2.0, 7777.0
+RATE = CASES / CHILDREN * 1000  # 0.257168...
+
+
+@pytest.fixture
+def raw_atlas():
+    """An atlas built directly, without apply_suppression: the raw small count is still in it."""
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["A", "B", "C", "D"], "name": ["Hafen", "Mitte", "Nord", "Süd"]},
+        geometry=[box(i, 0, i + 1, 1) for i in range(4)],
+        crs=4326,
+    )
+    rows = []
+    for aid, cases, kids in (
+        ("A", CASES, CHILDREN),
+        ("B", 40, 900),
+        ("C", 55, 1200),
+        ("D", 70, 1500),
+    ):
+        rows += [
+            (aid, "cases", 2024, cases),
+            (aid, "children", 2024, kids),
+            (aid, "rate", 2024, cases / kids * 1000),
+        ]
+    ind = pd.DataFrame(rows, columns=["area_id", "indicator", "year", "value"])
+    cat = pd.DataFrame(
+        [
+            ("cases", "Fälle", "cases", "Fälle", 1, "count", "", ""),
+            ("children", "Kinder", "children", "Kinder", 1, "count", "", ""),
+            ("rate", "Fälle je 1.000", "per 1,000", "je 1.000", 1, "rate", "cases", "children"),
+        ],
+        columns=[
+            "id",
+            "label_de",
+            "label_en",
+            "unit",
+            "polarity",
+            "kind",
+            "numerator",
+            "denominator",
+        ],
+    )
+    return Atlas(areas, ind, cat)
+
+
+def _feature_props(html: str) -> list[dict]:
+    props = []
+    for m in re.finditer(r'"properties":\s*(\{[^{}]*\})', html):
+        try:
+            props.append(json.loads(m.group(1)))
+        except json.JSONDecodeError:
+            pass
+    return props
+
+
+@pytest.mark.parametrize("indicator", ["cases", "rate"])
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_map_never_shows_small_numbers(raw_atlas, indicator, lang):
+    assert raw_atlas.values(indicator, 2024)["value"].notna().all()  # the raw value is there
+    view = choropleth(raw_atlas, indicator, 2024, lang=lang)
+    html = view.to_html()
+    assert view.counts["suppressed"] == 1
+    for text in ("0,257", "0.257", "0,26", "0.26"):
+        assert text not in html
+    hafen = [p for p in _feature_props(html) if "Hafen" in json.dumps(p, ensure_ascii=False)]
+    assert hafen, "the suppressed area is still drawn"
+    for p in hafen:
+        assert not any(
+            isinstance(v, (int, float))
+            and abs(v - (CASES if indicator == "cases" else RATE)) < 1e-9
+            for v in p.values()
+        )
+    assert ("zu wenige Fälle" if lang == "de" else "too few cases") in html
+
+
+def test_export_never_writes_small_numbers(raw_atlas, tmp_path):
+    raw_atlas.save(tmp_path / "export")
+    ind = pd.read_csv(tmp_path / "export" / "indicators.csv", dtype={"area_id": str})
+    hafen = ind[ind["area_id"] == "A"].set_index("indicator")
+    assert hafen.loc["cases", "suppressed"] and pd.isna(hafen.loc["cases", "value"])
+    assert hafen.loc["rate", "suppressed"] and pd.isna(hafen.loc["rate", "value"])
+    text = (tmp_path / "export" / "indicators.csv").read_text()
+    assert "0.257" not in text
+    # the check can fail: the unsuppressed table does contain the raw rate
+    assert "0.257" in raw_atlas.indicators.to_csv()
+
+
+def test_demo_city_has_suppressed_areas_that_stay_hidden():
+    from k360lib.atlas.demo import demo_atlas
+
+    atlas = demo_atlas()
+    sup = atlas.indicators[atlas.indicators["suppressed"]]
+    assert len(sup) and sup["value"].isna().all()
+    ind, year = sup.iloc[0]["indicator"], int(sup.iloc[0]["year"])
+    view = choropleth(atlas, ind, year)
+    assert view.counts["suppressed"] >= 1
