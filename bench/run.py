@@ -23,6 +23,19 @@ Write a function taking a :class:`Context` and returning a list of
 Cold figures (imports, first use) run in a fresh interpreter per repetition via
 :meth:`Context.run_child`; warm figures time repeated calls in this process via
 :meth:`Context.time_calls`. Every figure is the median of ``--repeat`` runs.
+
+Entries in their own file
+-------------------------
+A bigger benchmark may live in ``bench/<name>.py`` (runnable on its own). This
+script imports every such module (not ``run.py``, not ``_*.py``) and registers
+
+- each ``(name, description, func)`` from its ``benchmark_entries()``, or else
+- its ``run_benchmark(ctx)`` as entry ``<name>``, described by the first line
+  of the module docstring.
+
+``func(ctx)`` returns :class:`Result` objects or dicts with the same keys
+(``subject, metric, value, unit, n`` and optionally ``min, max``); a module
+need not import this script.
 """
 
 from __future__ import annotations
@@ -160,6 +173,38 @@ class Context:
         return out
 
 
+def _as_result(item) -> Result:
+    if isinstance(item, Result):
+        return item
+    if isinstance(item, dict):
+        return Result(**{k: item[k] for k in Result.__dataclass_fields__ if k in item})
+    raise TypeError(f"a benchmark returned {type(item).__name__}, expected Result or dict")
+
+
+def discover(folder: Path = REPO_ROOT / "bench") -> list[str]:
+    """Register the entries of the ``bench/<name>.py`` modules; return problems found."""
+    import importlib.util
+
+    problems = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name == "run.py" or path.name.startswith("_"):
+            continue
+        try:
+            spec = importlib.util.spec_from_file_location(f"k360_bench_{path.stem}", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+            if hasattr(module, "benchmark_entries"):
+                for name, description, func in module.benchmark_entries():
+                    benchmark(name, description)(func)
+            elif hasattr(module, "run_benchmark"):
+                doc = (module.__doc__ or path.stem).strip().splitlines()[0]
+                benchmark(path.stem, f"{doc} (bench/{path.name})")(module.run_benchmark)
+        except Exception as exc:  # noqa: BLE001 - one broken module must not hide the others
+            problems.append(f"bench/{path.name}: {type(exc).__name__}: {exc}")
+    return problems
+
+
 def summarize(
     subject: str, metric: str, values: list[float], unit: str, scale: float = 1.0
 ) -> Result:
@@ -233,6 +278,22 @@ def _demo_generate(ctx: Context) -> list[Result]:
     return [summarize("generate_demo() warm", "time", times, "ms", 1000)]
 
 
+@benchmark(
+    "atlas",
+    "Sozialraum-Atlas, Berlin-sized city (550 areas): payload, switch, page load, RSS (Voilà + Chromium)",
+)
+def _atlas(ctx: Context) -> list[Result]:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "k360_bench_atlas", Path(__file__).with_name("atlas.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.run(ctx, Result, summarize)
+
+
 # -- command line --------------------------------------------------------------------------
 
 
@@ -296,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the entries and exit")
     args = parser.parse_args(argv)
 
+    sys.path.insert(0, str(REPO_ROOT))  # measure this checkout even without `pip install -e .`
+    for problem in discover():
+        print(f"warning: {problem}", file=sys.stderr)
     if args.list:
         for entry in BENCHMARKS.values():
             print(f"{entry.name:16s} {entry.description}")
@@ -307,14 +371,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
-    sys.path.insert(0, str(REPO_ROOT))  # measure this checkout even without `pip install -e .`
     ctx = Context(repeat=args.repeat)
     results: list[tuple[str, Result]] = []
     for name in names:
         entry = BENCHMARKS[name]
         print(f"running {name}: {entry.description} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        results.extend((name, r) for r in entry.func(ctx))
+        results.extend((name, _as_result(r)) for r in entry.func(ctx))
         print(f"  done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
     print(format_table(results))

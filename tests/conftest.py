@@ -15,7 +15,7 @@ CI rules (``CI=true``)
   work in a browser, and a skip would hide a missing browser or notebook.
 - The terminal summary ends with one machine-readable line,
   ``k360-e2e: collected=N passed=N failed=N skipped=N errors=N``, which
-  ``.ci/run`` checks (printed on every run, not only under CI).
+  ``.ci/run`` checks (printed under CI, and whenever e2e tests were collected).
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ class E2EStats:
         )
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        terminalreporter.write_line(self.summary())
+        if self.collected or _is_ci():
+            terminalreporter.write_line(self.summary())
 
 
 def pytest_configure(config):

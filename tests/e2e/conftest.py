@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import BrowserSession, VoilaServer, find_chromium, is_ci, voila_argv
+from .harness import BrowserSession, VoilaServer, find_chromium, is_ci
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _SESSIONS = pytest.StashKey[list]()
@@ -43,15 +43,13 @@ def _unavailable(reason: str):
 
 
 def _argv_for(target: Path):
-    """Return ``argv_for_port`` serving ``target`` exactly as ``k360 serve`` would.
+    """Return ``argv_for_port`` serving ``target`` exactly as ``k360 serve`` does.
 
-    ``k360lib.serve.voila_command`` builds the app's Voilà command; the harness's
-    own :func:`harness.voila_argv` is only a fallback for when it is missing.
+    No fallback on purpose: if ``k360lib.serve`` breaks, the apps break, and so
+    must these tests.
     """
-    try:
-        from k360lib.serve import voila_command
-    except ImportError:
-        return lambda port: voila_argv(target, port)
+    from k360lib.serve import voila_command
+
     return lambda port: voila_command(target, port=port)
 
 

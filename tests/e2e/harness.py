@@ -2,8 +2,8 @@
 
 The pieces are plain classes so the fixtures in ``conftest.py`` stay thin:
 
-- :class:`VoilaServer` starts ``python -m voila`` in its own process group on a
-  free localhost port, waits until it answers HTTP and stops it (SIGTERM, wait,
+- :class:`VoilaServer` starts a Voilà command (``conftest.py`` uses
+  ``k360lib.serve.voila_command``) in its own process group on a free localhost port, waits until it answers HTTP and stops it (SIGTERM, wait,
   SIGKILL the group).
 - :func:`find_chromium` resolves a browser: Debian's ``/usr/bin/chromium``,
   else Playwright's bundled Chromium if installed, else ``None``.
@@ -22,7 +22,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -43,7 +42,6 @@ __all__ = [
     "free_port",
     "is_ci",
     "is_local_url",
-    "voila_argv",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -99,34 +97,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def voila_argv(
-    target: str | os.PathLike,
-    port: int,
-    *,
-    cull_idle_timeout: int = 300,
-    cull_interval: int = 60,
-    extra: tuple[str, ...] = (),
-) -> list[str]:
-    """Build the Voilà command line the harness uses.
-
-    The app's own command comes from ``k360lib.serve.voila_command`` when that
-    module exists; this is the fallback and the command for ad-hoc notebooks.
-    """
-    return [
-        sys.executable,
-        "-m",
-        "voila",
-        str(target),
-        "--no-browser",
-        f"--port={port}",
-        "--Voila.port_retries=0",
-        "--Voila.ip=127.0.0.1",
-        f"--MappingKernelManager.cull_idle_timeout={cull_idle_timeout}",
-        f"--MappingKernelManager.cull_interval={cull_interval}",
-        *extra,
-    ]
 
 
 def _tail(path: Path, n_chars: int = 6000) -> str:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .harness import BrowserSession, VoilaServer, is_local_url
+from . import harness
+from .conftest import _unavailable
+from .harness import BrowserSession, VoilaServer, find_chromium, is_local_url
 
 pytestmark = pytest.mark.e2e
 
@@ -83,6 +85,44 @@ _ = app.add_class("hx-app")  # add_class returns the widget: do not display it h
 )
 def test_is_local_url(url, local):
     assert is_local_url(url) is local
+
+
+# -- browser resolution (no browser started) ----------------------------------------
+
+
+class _FakeChromium:
+    def __init__(self, path):
+        self.executable_path = path
+
+
+class _FakePlaywright:
+    def __init__(self, path):
+        self.chromium = _FakeChromium(path)
+
+
+def test_find_chromium_prefers_debian_then_bundled_then_none(monkeypatch, tmp_path):
+    debian, bundled = tmp_path / "chromium", tmp_path / "bundled-chrome"
+    monkeypatch.setattr(harness, "DEBIAN_CHROMIUM", debian)
+    assert find_chromium(_FakePlaywright(str(bundled))) == (None, {})
+    bundled.touch()
+    found, kwargs = find_chromium(_FakePlaywright(str(bundled)))
+    assert (
+        str(bundled) in found
+        and "executable_path" not in kwargs
+        and "--no-sandbox" in kwargs["args"]
+    )
+    debian.touch()
+    found, kwargs = find_chromium(_FakePlaywright(str(bundled)))
+    assert found == str(debian) and kwargs["executable_path"] == str(debian)
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_missing_prerequisite_skips_locally_and_fails_under_ci(monkeypatch, ci, outcome):
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="no Chromium"):
+        _unavailable("no Chromium here")
 
 
 # -- server lifecycle (no browser) ---------------------------------------------------
