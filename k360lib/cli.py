@@ -1,4 +1,4 @@
-"""The ``k360`` command: ``serve``, ``demo``, ``check``."""
+"""The ``k360`` command: ``serve``, ``demo``, ``check``, ``game``."""
 
 from __future__ import annotations
 
@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="also print notes (matches, repairs)"
     )
     c.set_defaults(func=_cmd_check)
+
+    from k360lib.game.cli import add_game_commands
+
+    add_game_commands(sub)
     return p
 
 
