@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from k360lib import i18n
 from k360lib.errors import K360Error
 from k360lib.i18n import set_lang, t
 
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``k360`` command; return its exit code."""
     args = build_parser().parse_args(argv)
+    previous = i18n._current
     if args.lang:
         set_lang(args.lang)
     try:
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         return 130
+    finally:
+        set_lang(previous)  # main() called in-process (tests, notebooks) leaves the language as it was
 
 
 if __name__ == "__main__":  # pragma: no cover

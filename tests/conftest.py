@@ -112,3 +112,14 @@ class E2EStats:
 
 def pytest_configure(config):
     config.pluginmanager.register(E2EStats(), "k360-e2e-stats")
+
+
+@pytest.fixture(autouse=True)
+def _reset_ui_language():
+    """No test leaks a process-wide UI language into the next one."""
+    from k360lib import i18n
+
+    before = i18n._current
+    yield
+    i18n.set_lang(before)
+
