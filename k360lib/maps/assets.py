@@ -1,5 +1,8 @@
 """Offline web assets: Leaflet and plugins inlined from installed XStatic packages.
 
+(The folium map class that uses them, :class:`OfflineMap`, lives in
+:mod:`k360lib.maps.offline`, so reading assets does not import folium.)
+
 folium's :class:`folium.Map` links Leaflet, jQuery, Bootstrap and Font Awesome
 from CDNs. Municipal networks and CI often have no CDN access, so k360 maps
 use :class:`OfflineMap`, which links nothing: Leaflet's JavaScript and CSS are
@@ -20,12 +23,9 @@ import re
 from functools import cache
 from pathlib import Path
 
-import folium
-from branca.element import Element, Figure
-
 from k360lib.errors import K360Error
 
-__all__ = ["ASSETS", "OfflineMap", "asset_text", "inline_assets"]
+__all__ = ["ASSETS", "CLUSTER_ASSETS", "CORE_ASSETS", "asset_element", "asset_text"]
 
 #: name -> (xstatic module, file, kind); kind is "js" or "css"
 ASSETS: dict[str, tuple[str, str, str]] = {
@@ -108,70 +108,17 @@ def asset_text(name: str) -> str:
     return text.replace("</script", "<\\/script").replace("</style", "<\\/style")
 
 
-def _element(name: str) -> Element:
+def asset_element(name: str) -> str:
+    """Return the asset ``name`` as an inline ``<script>`` or ``<style>`` element."""
     kind = ASSETS[name][2]
     tag = "script" if kind == "js" else "style"
-    return Element(f'<{tag} data-k360-asset="{name}">{asset_text(name)}</{tag}>')
+    return f'<{tag} data-k360-asset="{name}">{asset_text(name)}</{tag}>'
 
 
-def inline_assets(figure: Figure, names: tuple[str, ...] | list[str]) -> None:
-    """Add the assets ``names`` to ``figure``'s header as inline elements (once each).
+def __getattr__(name: str):
+    # OfflineMap subclasses folium.Map: import folium only when it is asked for
+    if name == "OfflineMap":
+        from k360lib.maps.offline import OfflineMap
 
-    Parameters
-    ----------
-    figure : branca.element.Figure
-        The root element of a map.
-    names : sequence of str
-        Keys of :data:`ASSETS`, in load order.
-    """
-    for name in names:
-        figure.header.add_child(_element(name), name=f"k360_{name}")
-
-
-class OfflineMap(folium.Map):
-    """A :class:`folium.Map` that loads nothing from the network.
-
-    It takes the same arguments as :class:`folium.Map` (``tiles=None`` is the
-    default here: a plain background). Leaflet is inlined; call
-    :meth:`require` to inline plugins such as MarkerCluster.
-
-    Parameters
-    ----------
-    *args, **kwargs
-        Passed to :class:`folium.Map`.
-    tiles : str, folium.TileLayer or None, default None
-        Basemap. ``None`` draws on a white background; a tile provider is the
-        only part of the map that needs the network.
-    """
-
-    def __init__(self, *args, tiles=None, **kwargs):
-        super().__init__(*args, tiles=tiles, **kwargs)
-        # without a tile layer Leaflet has no zoom limit; plugins (MarkerCluster) need one
-        self.options.setdefault("max_zoom", kwargs.get("max_zoom") or 18)
-        # instance lists: folium's add_js_link mutates the list in place
-        self.default_js = []
-        self.default_css = []
-        self._k360_assets: list[str] = list(CORE_ASSETS)
-        self._k360_has_tiles = bool(tiles)
-
-    def require(self, *names: str) -> OfflineMap:
-        """Inline the assets ``names`` (keys of :data:`ASSETS`) too; return ``self``."""
-        for name in names:
-            if name not in ASSETS:
-                raise KeyError(
-                    f"unknown asset {name!r}; expected one of {', '.join(sorted(ASSETS))}"
-                )
-            if name not in self._k360_assets:
-                self._k360_assets.append(name)
-        return self
-
-    def render(self, **kwargs):
-        """Render the map with its assets inlined into the figure header."""
-        figure = self.get_root()
-        inline_assets(figure, self._k360_assets)
-        if not self._k360_has_tiles:
-            figure.header.add_child(
-                Element("<style>.leaflet-container{background:#fff;}</style>"),
-                name="k360_plain_background",
-            )
-        super().render(**kwargs)
+        return OfflineMap
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
