@@ -268,6 +268,15 @@ CREATE TABLE IF NOT EXISTS k360_codes (
 _EVENT_COLUMNS = "version, type, actor, role, ts, engine, command_id, payload, sha256"
 
 
+def _sqlite_insert_event(c, game_id: str, event: Event) -> None:
+    """Insert ``event`` and move the game's head to it (inside the caller's transaction)."""
+    c.execute(
+        f"INSERT INTO k360_events (game_id, {_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _event_row(event),
+    )
+    c.execute("UPDATE k360_games SET head = ? WHERE game_id = ?", (event.version, game_id))
+
+
 class SQLiteStore(EventStore):
     """Event store in one SQLite file (WAL), shared by the processes of one machine.
 
@@ -404,14 +413,7 @@ class SQLiteStore(EventStore):
                     raise UnknownGameError("game.store.unknown_game", game=game_id)
                 if int(row[0]) != int(expected_version):
                     raise StaleVersionError(expected_version, row[0])
-                c.execute(
-                    f"INSERT INTO k360_events (game_id, {_EVENT_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    _event_row(event),
-                )
-                c.execute(
-                    "UPDATE k360_games SET head = ? WHERE game_id = ?", (event.version, game_id)
-                )
+                _sqlite_insert_event(c, game_id, event)
                 c.execute("COMMIT")
             except BaseException:
                 c.execute("ROLLBACK")
@@ -443,14 +445,7 @@ class SQLiteStore(EventStore):
                     ).fetchone()
                     if dup is not None:
                         raise DuplicateCommandError(event.command_id, dup[0])
-                c.execute(
-                    f"INSERT INTO k360_events (game_id, {_EVENT_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    _event_row(event),
-                )
-                c.execute(
-                    "UPDATE k360_games SET head = ? WHERE game_id = ?", (event.version, game_id)
-                )
+                _sqlite_insert_event(c, game_id, event)
                 c.execute("COMMIT")
             except BaseException:
                 c.execute("ROLLBACK")
