@@ -148,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # pragma: no cover
         return 130
     finally:
-        set_lang(previous)  # main() called in-process (tests, notebooks) leaves the language as it was
+        set_lang(
+            previous
+        )  # main() called in-process (tests, notebooks) leaves the language as it was
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -122,4 +122,3 @@ def _reset_ui_language():
     before = i18n._current
     yield
     i18n.set_lang(before)
-

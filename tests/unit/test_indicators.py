@@ -213,7 +213,9 @@ def test_derive_catalog_rates_reads_loaded_catalog(tmp_path):
         cat("d", kind="count", unit=""),
         cat("r", unit="%", numerator="n", denominator="d"),
     ]
-    at = make_atlas({"n": {2024: [10, 20]}, "d": {2024: [40, 80]}}, catalog)  # above the threshold: save() suppresses small counts
+    at = make_atlas(
+        {"n": {2024: [10, 20]}, "d": {2024: [40, 80]}}, catalog
+    )  # above the threshold: save() suppresses small counts
     loaded = Atlas.load(at.save(tmp_path / "atlas"))  # catalog cells come back as strings
     out = derive_catalog_rates(loaded)
     assert out.values("r", 2024)["value"].tolist() == pytest.approx([25.0, 25.0])
