@@ -359,31 +359,7 @@ def _p_cofund(state: GameState, role: str, params: dict) -> dict:
     if role not in p.cosigners and (meas.partners is None or role in meas.partners):
         _check_partner_staff(state, role)
     # the role's pledge to this proposal is replaced, so leave it out of the budget check
-    amount = share * (meas.invest + meas.cost)
-    avail = R.available(state, role) + p.pledges.get(role, 0.0) * (meas.invest + meas.cost)
-    if amount > avail + 1e-6:
-        raise _refuse(
-            "budget",
-            role=role,
-            amount=_money(amount),
-            available=_money(avail),
-            currency=state.scenario.currency,
-        )
-    if meas.duration is None or meas.duration > 1:
-        running = (
-            R.running_commitments(state, role)
-            - p.pledges.get(role, 0.0) * meas.cost
-            + share * meas.cost
-        )
-        base = state.funders[role].base
-        if running > base + 1e-6:
-            raise _refuse(
-                "follow_up",
-                role=role,
-                running=_money(running),
-                base=_money(base),
-                currency=state.scenario.currency,
-            )
+    _check_pledge(state, role, meas, share, exclude=p.id)
     return {"proposal": p.id, "share": float(share)}
 
 
