@@ -249,6 +249,29 @@ def test_cofund_amend_withdraw_flow():
     assert err.value.key == "game.rule.proposal_closed"
 
 
+def test_cofund_is_checked_against_the_budget_and_replaces_its_own_pledge():
+    g = _game()
+    g.submit(C.advance())
+    g.submit(
+        C.propose("familienzentrum", "SR15", shares={"jugendamt": 0.7, "wohlfahrtsverband": 0.3}),
+        role="jugendamt",
+    )
+    g.submit(C.cofund("P1", 0.1), role="wohlfahrtsverband")
+    g.submit(C.cofund("P1", 0.2), role="wohlfahrtsverband")  # replaces 0.1: not counted twice
+    assert g.state.proposals["P1"].pledges["wohlfahrtsverband"] == pytest.approx(0.2)
+    funder = g.state.funders["wohlfahrtsverband"]
+    # leave exactly the current pledge available: the same share still fits, a larger one not
+    funder.budget = (
+        funder.spent + R.due(g.state, "wohlfahrtsverband") + R.pledged(g.state, "wohlfahrtsverband")
+    )
+    g.submit(C.cofund("P1", 0.2), role="wohlfahrtsverband")
+    before = _fingerprint(g.state)
+    with pytest.raises(RuleViolation) as err:
+        g.submit(C.cofund("P1", 0.3), role="wohlfahrtsverband")
+    assert err.value.key == "game.rule.budget"
+    assert _fingerprint(g.state) == before  # a refusal appends nothing
+
+
 def test_measures_need_children_in_the_area():
     g = _game()
     g.submit(C.advance())
