@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 _APPS = {
+    "AppShell": "k360lib.widgets.shell",
     "AtlasExplorer": "k360lib.widgets.atlas_explorer",
     "ImportApp": "k360lib.widgets.import_app",
     "ResponsibilityBoard": "k360lib.widgets.responsibility_board",

@@ -21,10 +21,16 @@ e2e_page
     A screenshot goes to ``tests/e2e/artifacts/<test>.png`` either way.
 e2e_page_factory
     ``e2e_page_factory(name=None)`` for tests that need several pages.
+ui_lang
+    The UI language a test runs in. A test that asks for ``ui_lang`` runs once
+    per language in ``$K360_E2E_LANGS`` (default ``de,en``: the whole suite in
+    German and English); it passes ``lang=ui_lang`` to ``voila(...)`` and
+    expects texts through ``k360lib.i18n.t(key, ui_lang)``.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -33,6 +39,22 @@ from .harness import BrowserSession, VoilaServer, find_chromium, is_ci
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _SESSIONS = pytest.StashKey[list]()
+
+
+def e2e_langs() -> list[str]:
+    """Languages the e2e suite runs in: ``$K360_E2E_LANGS`` (comma-separated) or de, en."""
+    from k360lib.i18n import LANGS, normalize_lang
+
+    raw = os.environ.get("K360_E2E_LANGS", "").strip()
+    if not raw:
+        return list(LANGS)
+    return [normalize_lang(code) for code in raw.split(",") if code.strip()]
+
+
+def pytest_generate_tests(metafunc):
+    """Run every test that asks for ``ui_lang`` once per UI language."""
+    if "ui_lang" in metafunc.fixturenames:
+        metafunc.parametrize("ui_lang", e2e_langs(), scope="module")
 
 
 def _unavailable(reason: str):
