@@ -14,6 +14,7 @@ Examples
     k360 game check meine_klausur.yaml
     k360 game explain --lang en
     k360 game export --store games.sqlite3 --game ABC123 --out auswertung/
+    k360 game report ABC123 --store games.sqlite3 --html auswertung.html --xlsx auswertung.xlsx
 """
 
 from __future__ import annotations
@@ -128,6 +129,40 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from k360lib.game.errors import UnknownGameError
+    from k360lib.game.state import fold
+    from k360lib.game.store import open_store
+    from k360lib.report.debrief import debrief, stored_map_document
+
+    lang = args.report_lang or getattr(args, "lang", None)
+    if not args.html and not args.xlsx:
+        print(t("debrief.cli.nothing", lang))
+        return 2
+    store = open_store(args.store)
+    try:
+        known = {g["game_code"]: g["game_id"] for g in store.games()}
+        game_id = known.get(args.game.upper().replace("-", ""), args.game)
+        events = store.events(game_id)
+        if not events:
+            raise UnknownGameError("game.store.unknown_game", game=args.game)
+        code = args.game.upper() if game_id != args.game else ""
+        d = debrief(
+            fold(events),
+            geometry=stored_map_document(store, game_id),
+            meta={t("debrief.ui.game_code", lang): code} if code else None,
+        )
+        if args.html:
+            d.to_html(args.html, lang=lang)
+            print(t("debrief.cli.written", lang, path=args.html))
+        if args.xlsx:
+            d.to_xlsx(args.xlsx, lang=lang)
+            print(t("debrief.cli.written", lang, path=args.xlsx))
+    finally:
+        store.close()
+    return 0
+
+
 def add_game_commands(subparsers) -> argparse.ArgumentParser:
     """Add ``game simulate | check | explain | export`` to the ``k360`` command's subparsers."""
     g = subparsers.add_parser("game", help="Planspiel: bot simulations, scenario checks, exports")
@@ -160,6 +195,18 @@ def add_game_commands(subparsers) -> argparse.ArgumentParser:
     x.add_argument("--game", required=True, help="game code or game id")
     x.add_argument("--out", required=True, help="folder to write to")
     x.set_defaults(func=_cmd_export)
+
+    r = gs.add_parser(
+        "report", help="the debrief of a stored game: standalone HTML report and/or Excel workbook"
+    )
+    r.add_argument("game", help="game code or game id")
+    r.add_argument("--store", default=None, help="store path or URL (default: the k360 store)")
+    r.add_argument("--html", default=None, help="write the HTML report here (opens offline)")
+    r.add_argument("--xlsx", default=None, help="write the Excel workbook here")
+    r.add_argument(
+        "--lang", dest="report_lang", default=None, help="de or en (default: k360 --lang)"
+    )
+    r.set_defaults(func=_cmd_report)
     return g
 
 

@@ -305,4 +305,13 @@ def to_xlsx(state: GameState, path: str | Path, lang: str | None = None) -> Path
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in zip(names, frames):
             df.to_excel(xw, sheet_name=name, index=False)
+            _text_not_formula(xw.sheets[name])
     return path
+
+
+def _text_not_formula(ws) -> None:
+    """Keep player text such as ``=HYPERLINK(...)`` a string: openpyxl would store a formula."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"

@@ -17,7 +17,9 @@ checks the command again and retries.
 
 This module imports no pandas, geopandas or UI library: a player kernel
 stays light. (Creating a game reads the atlas once, in the facilitator's
-kernel.)
+kernel, and by default also renders the game's map documents into the store —
+:meth:`GameSession.map_document` reads them back — so a player kernel needs
+neither geopandas nor folium to show the map.)
 
 Examples
 --------
@@ -46,8 +48,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
-import numpy as np
-
 from k360lib.game.commands import Command
 from k360lib.game.engine import (
     FACILITATOR,
@@ -65,12 +65,12 @@ from k360lib.game.errors import (
     StoreError,
 )
 from k360lib.game.events import Event, utc_now
-from k360lib.game.scenario import Scenario, load_scenario
 from k360lib.game.state import GameState, fold
-from k360lib.game.store import CodeRow, EventStore
+from k360lib.game.store import ARTIFACT_MAP_DOC, CodeRow, EventStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from k360lib.atlas.model import Atlas
+    from k360lib.game.scenario import Scenario
     from k360lib.game.world import World
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "join",
     "join_from_query",
     "new_code",
+    "prepare_map",
 ]
 
 #: Letters and digits of codes (no 0/O, 1/I/L: easy to read aloud and type).
@@ -121,14 +122,20 @@ class GameCodes:
     facilitator: str
     seats: dict[str, str] = field(default_factory=dict)
 
-    def query(self, seat: str | None = None) -> str:
+    def query(self, seat: str | None = None, *, with_seat: bool = False) -> str:
         """Return a URL query string (``game=…&code=…``) for a seat or the facilitator.
 
         Voilà puts the page URL's query string into the kernel's
-        ``QUERY_STRING``; :func:`join_from_query` reads it back.
+        ``QUERY_STRING``; :func:`join_from_query` reads it back. With
+        ``with_seat`` a seat's link also names the seat (``&seat=…``): the
+        player app then refuses a code of another seat with a clear message
+        instead of joining as that seat.
         """
         code = self.facilitator if seat is None else self.seats[seat]
-        return urlencode({"game": self.game_code, "code": code})
+        params = {"game": self.game_code, "code": code}
+        if with_seat and seat is not None:
+            params["seat"] = seat
+        return urlencode(params)
 
 
 def create_game(
@@ -142,6 +149,7 @@ def create_game(
     optional_roles=(),
     codes: GameCodes | None = None,
     meta: dict | None = None,
+    map_layers: bool = True,
 ) -> GameCodes:
     """Create a game in ``store``; return its codes.
 
@@ -163,11 +171,18 @@ def create_game(
         Use these codes (tests); default: new random codes.
     meta : dict, optional
         Free information stored in the first event (e.g. the workshop's name).
+    map_layers : bool, default True
+        Also render the game's live map documents (every UI language; needs
+        folium, done once here) and store them with the game, in the same
+        transaction (:func:`k360lib.maps.game_layer.game_map_artifacts`). Player
+        kernels then load the map from the store. ``False`` for batch runs
+        without maps.
 
     Returns
     -------
     GameCodes
     """
+    from k360lib.game.scenario import load_scenario  # pydantic: not on a player's path
     from k360lib.game.world import world_for
 
     sc = load_scenario(scenario)
@@ -197,8 +212,42 @@ def create_game(
     norm = {"".join(ch for ch in c.upper() if ch.isalnum()) for c in all_codes}
     if len(norm) != len(all_codes):
         raise StoreError("game.store.code_clash")
-    store.create_game(ev, codes.game_code, rows)
+    artifacts = None
+    if map_layers:
+        from k360lib.maps.game_layer import game_map_artifacts
+
+        artifacts = game_map_artifacts(sc, atlas)
+    store.create_game(ev, codes.game_code, rows, artifacts)
     return codes
+
+
+def prepare_map(store: EventStore, game_id: str, *, atlas: Atlas | None = None) -> list[str]:
+    """Render and store the map documents of an existing game (e.g. one created without them).
+
+    Parameters
+    ----------
+    store : EventStore
+        The game's store.
+    game_id : str
+        The game.
+    atlas : Atlas, optional
+        The atlas the game is played on (default: its scenario's own atlas).
+
+    Returns
+    -------
+    list of str
+        The names of the stored artifacts.
+    """
+    from k360lib.maps.game_layer import game_map_artifacts
+
+    events = store.events(game_id, since=0)[:1]
+    if not events:
+        from k360lib.game.errors import UnknownGameError
+
+        raise UnknownGameError("game.store.unknown_game", game=game_id)
+    artifacts = game_map_artifacts(fold(events).scenario, atlas)
+    store.put_artifacts(game_id, artifacts)
+    return sorted(artifacts)
 
 
 def join(store: EventStore, game_code: str, code: str, *, seed: int | None = None) -> GameSession:
@@ -265,7 +314,8 @@ class GameSession:
         self.seat = seat
         self.facilitator = bool(facilitator)
         self.actor = FACILITATOR if facilitator else Actor(seat=seat)
-        self.rng = np.random.default_rng(seed)
+        self._rng_seed = seed
+        self._rng = None  # made on first use: numpy.random costs a player kernel ~6 MiB
         events = store.events(game_id)
         if not events:
             from k360lib.game.errors import UnknownGameError
@@ -273,6 +323,15 @@ class GameSession:
             raise UnknownGameError("game.store.unknown_game", game=game_id)
         self.state: GameState = fold(events)
         self._seen = {e.command_id: e.version for e in events if e.command_id}
+
+    @property
+    def rng(self):
+        """The generator for retry back-off (``numpy.random.Generator``), made on first use."""
+        if self._rng is None:
+            import numpy as np
+
+            self._rng = np.random.default_rng(self._rng_seed)
+        return self._rng
 
     def __repr__(self) -> str:
         who = "facilitator" if self.facilitator else f"seat={self.seat!r}"
@@ -302,13 +361,25 @@ class GameSession:
                 self._seen[e.command_id] = e.version
         return new
 
-    def check(self, command: Command) -> str | None:
-        """Return why ``command`` would be refused now (``None`` when it is allowed)."""
+    def check(self, command: Command, lang: str | None = None) -> str | None:
+        """Return why ``command`` would be refused now (``None`` when it is allowed).
+
+        The reason is in ``lang`` (default: the current UI language).
+        """
         try:
             decide(self.state, command, self.actor)
         except RuleViolation as err:
-            return err.message()
+            return err.message(lang)
         return None
+
+    def map_document(self, lang: str | None = None) -> str | None:
+        """Return the game's live map document in ``lang`` from the store (``None`` if not prepared).
+
+        See :func:`create_game` (``map_layers``) and :func:`prepare_map`.
+        """
+        from k360lib.i18n import normalize_lang
+
+        return self.store.artifact(self.game_id, ARTIFACT_MAP_DOC.format(lang=normalize_lang(lang)))
 
     # -- acting -------------------------------------------------------------------
     def submit(self, command: Command, *, optimistic: int = 2) -> Event:

@@ -25,6 +25,17 @@ Guarantees (both stores)
   (SQLite ``synchronous=FULL`` by default).
 - **Integrity**: each row stores the SHA-256 of the event; reading checks it.
 
+Artifacts
+---------
+Besides the log, a game may keep named **artifacts**: text prepared once by
+the facilitator's kernel that player kernels read instead of computing it —
+the rendered live map documents (``map/live/de.html``, ``map/live/en.html``;
+see :func:`k360lib.game.session.create_game`), so a player kernel needs no
+geopandas, mapclassify or folium. Contents are stored once per SHA-256
+(``k360_blobs``; many games on the same city share one copy) and named per
+game (``k360_artifacts``); :meth:`EventStore.create_game` writes them in the
+same transaction as the game, so a game never exists without them.
+
 Examples
 --------
 >>> import tempfile, os
@@ -63,6 +74,7 @@ except ImportError:  # pragma: no cover - Windows falls back to SQLite's busy ha
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ARTIFACT_MAP_DOC",
     "CodeRow",
     "EventStore",
     "PostgresStore",
@@ -73,6 +85,19 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+
+#: Artifact name of a game's live map document in a language: ``ARTIFACT_MAP_DOC.format(lang=...)``.
+ARTIFACT_MAP_DOC = "map/live/{lang}.html"
+
+
+def _blob_rows(artifacts: dict[str, str] | None) -> list[tuple[str, str, str]]:
+    """``(name, sha256, content)`` per artifact (names and contents must be strings)."""
+    out = []
+    for name, content in (artifacts or {}).items():
+        if not isinstance(name, str) or not name or not isinstance(content, str):
+            raise TypeError("artifacts must map non-empty names to strings")
+        out.append((name, hashlib.sha256(content.encode("utf-8")).hexdigest(), content))
+    return out
 
 
 @dataclass(frozen=True)
@@ -143,14 +168,41 @@ class EventStore(ABC):
     kind = ""
 
     @abstractmethod
-    def create_game(self, created: Event, game_code: str, codes: list[CodeRow]) -> None:
+    def create_game(
+        self,
+        created: Event,
+        game_code: str,
+        codes: list[CodeRow],
+        artifacts: dict[str, str] | None = None,
+    ) -> None:
         """Store a new game: its first event (version 1), its public game code and join codes.
+
+        ``artifacts`` (``{name: text}``, see the module docstring) are written
+        in the same transaction.
 
         Raises
         ------
         StoreError
             The game id or game code exists already.
         """
+
+    @abstractmethod
+    def put_artifacts(self, game_id: str, artifacts: dict[str, str]) -> None:
+        """Store (or replace) named artifacts of an existing game, in one transaction.
+
+        Raises
+        ------
+        UnknownGameError
+            No such game.
+        """
+
+    @abstractmethod
+    def artifact(self, game_id: str, name: str) -> str | None:
+        """Return the artifact ``name`` of a game (``None`` when it has none by that name)."""
+
+    @abstractmethod
+    def artifact_names(self, game_id: str) -> list[str]:
+        """Return the names of a game's artifacts, sorted."""
 
     @abstractmethod
     def append(
@@ -263,9 +315,32 @@ CREATE TABLE IF NOT EXISTS k360_codes (
     seat TEXT,
     PRIMARY KEY (game_id, code)
 );
+CREATE TABLE IF NOT EXISTS k360_blobs (
+    sha256 TEXT PRIMARY KEY,
+    content TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS k360_artifacts (
+    game_id TEXT NOT NULL REFERENCES k360_games(game_id),
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES k360_blobs(sha256),
+    PRIMARY KEY (game_id, name)
+);
 """
 
 _EVENT_COLUMNS = "version, type, actor, role, ts, engine, command_id, payload, sha256"
+
+
+def _sqlite_put_artifacts(c, game_id: str, artifacts: dict[str, str] | None) -> None:
+    """Write artifacts of a game (inside the caller's transaction)."""
+    rows = _blob_rows(artifacts)
+    c.executemany(
+        "INSERT OR IGNORE INTO k360_blobs (sha256, content) VALUES (?, ?)",
+        [(h, content) for _, h, content in rows],
+    )
+    c.executemany(
+        "INSERT OR REPLACE INTO k360_artifacts (game_id, name, sha256) VALUES (?, ?, ?)",
+        [(game_id, name, h) for name, h, _ in rows],
+    )
 
 
 def _sqlite_insert_event(c, game_id: str, event: Event) -> None:
@@ -362,8 +437,15 @@ class SQLiteStore(EventStore):
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def create_game(self, created: Event, game_code: str, codes: list[CodeRow]) -> None:  # noqa: D102
+    def create_game(  # noqa: D102
+        self,
+        created: Event,
+        game_code: str,
+        codes: list[CodeRow],
+        artifacts: dict[str, str] | None = None,
+    ) -> None:
         scenario = created.payload.get("scenario", {}).get("id", "")
+        _blob_rows(artifacts)  # type check before anything is written
         with self._writing():
             c = self._conn
             c.execute("BEGIN IMMEDIATE")
@@ -382,6 +464,7 @@ class SQLiteStore(EventStore):
                     "INSERT INTO k360_codes (game_id, code, kind, seat) VALUES (?, ?, ?, ?)",
                     [(created.game_id, _normalise_code(r.code), r.kind, r.seat) for r in codes],
                 )
+                _sqlite_put_artifacts(c, created.game_id, artifacts)
                 c.execute("COMMIT")
             except sqlite3.IntegrityError as err:
                 c.execute("ROLLBACK")
@@ -485,6 +568,60 @@ class SQLiteStore(EventStore):
             raise UnknownCodeError("game.session.unknown_code", code=code)
         return row[0], hit[0], hit[1]
 
+    def game_codes(self, game_id: str) -> tuple[str, list[CodeRow]]:
+        """Return the game code and every join/facilitator code of a game (facilitator only).
+
+        Codes come back normalised (upper case, no dashes). Used by the
+        facilitator app to show the join codes again after a kernel restart.
+
+        Raises
+        ------
+        UnknownGameError
+            No such game.
+        """
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT game_code FROM k360_games WHERE game_id = ?", (game_id,)
+            ).fetchone()
+            if row is None:
+                raise UnknownGameError("game.store.unknown_game", game=game_id)
+            rows = self._conn.execute(
+                "SELECT code, kind, seat FROM k360_codes WHERE game_id = ? ORDER BY kind, seat",
+                (game_id,),
+            ).fetchall()
+        return row[0], [CodeRow(c, k, s) for c, k, s in rows]
+
+    def put_artifacts(self, game_id: str, artifacts: dict[str, str]) -> None:  # noqa: D102
+        _blob_rows(artifacts)
+        with self._writing():
+            c = self._conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                row = c.execute("SELECT 1 FROM k360_games WHERE game_id = ?", (game_id,)).fetchone()
+                if row is None:
+                    raise UnknownGameError("game.store.unknown_game", game=game_id)
+                _sqlite_put_artifacts(c, game_id, artifacts)
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+
+    def artifact(self, game_id: str, name: str) -> str | None:  # noqa: D102
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT b.content FROM k360_artifacts a JOIN k360_blobs b ON a.sha256 = b.sha256 "
+                "WHERE a.game_id = ? AND a.name = ?",
+                (game_id, name),
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def artifact_names(self, game_id: str) -> list[str]:  # noqa: D102
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT name FROM k360_artifacts WHERE game_id = ? ORDER BY name", (game_id,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def games(self) -> list[dict]:  # noqa: D102
         with self._lock:
             rows = self._conn.execute(
@@ -539,7 +676,35 @@ _PG_SCHEMA = [
         seat TEXT,
         PRIMARY KEY (game_id, code)
     )""",
+    """CREATE TABLE IF NOT EXISTS k360_blobs (
+        sha256 TEXT PRIMARY KEY,
+        content TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS k360_artifacts (
+        game_id TEXT NOT NULL REFERENCES k360_games(game_id),
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES k360_blobs(sha256),
+        PRIMARY KEY (game_id, name)
+    )""",
 ]
+
+
+def _pg_put_artifacts(cur, game_id: str, artifacts: dict[str, str] | None) -> None:
+    """Write artifacts of a game (inside the caller's transaction)."""
+    rows = _blob_rows(artifacts)
+    if not rows:
+        return
+    cur.executemany(
+        "INSERT INTO k360_blobs (sha256, content) VALUES (%s, %s) ON CONFLICT (sha256) DO NOTHING",
+        [(h, content) for _, h, content in rows],
+    )
+    cur.executemany(
+        "INSERT INTO k360_artifacts (game_id, name, sha256) VALUES (%s, %s, %s) "
+        "ON CONFLICT (game_id, name) DO UPDATE SET sha256 = EXCLUDED.sha256",
+        [(game_id, name, h) for name, h, _ in rows],
+    )
+
+
 _PG_LOCK = 360360  # advisory lock id that serialises schema creation
 
 
@@ -587,8 +752,15 @@ class PostgresStore(EventStore):
     def __repr__(self) -> str:
         return f"PostgresStore({_redact(self.dsn)!r})"
 
-    def create_game(self, created: Event, game_code: str, codes: list[CodeRow]) -> None:  # noqa: D102
+    def create_game(  # noqa: D102
+        self,
+        created: Event,
+        game_code: str,
+        codes: list[CodeRow],
+        artifacts: dict[str, str] | None = None,
+    ) -> None:
         scenario = created.payload.get("scenario", {}).get("id", "")
+        _blob_rows(artifacts)  # type check before anything is written
         pg = self._psycopg
         with self._lock:
             try:
@@ -608,6 +780,7 @@ class PostgresStore(EventStore):
                         "INSERT INTO k360_codes (game_id, code, kind, seat) VALUES (%s, %s, %s, %s)",
                         [(created.game_id, _normalise_code(r.code), r.kind, r.seat) for r in codes],
                     )
+                    _pg_put_artifacts(cur, created.game_id, artifacts)
                 self._conn.commit()
             except pg.errors.UniqueViolation as err:
                 self._conn.rollback()
@@ -746,6 +919,46 @@ class PostgresStore(EventStore):
         if not hit:
             raise UnknownCodeError("game.session.unknown_code", code=code)
         return game_id, hit[0][0], hit[0][1]
+
+    def game_codes(self, game_id: str) -> tuple[str, list[CodeRow]]:
+        """Return the game code and every join/facilitator code of a game (see :class:`SQLiteStore`)."""
+        rows = self._query("SELECT game_code FROM k360_games WHERE game_id = %s", (game_id,))
+        if not rows:
+            raise UnknownGameError("game.store.unknown_game", game=game_id)
+        codes = self._query(
+            "SELECT code, kind, seat FROM k360_codes WHERE game_id = %s ORDER BY kind, seat",
+            (game_id,),
+        )
+        return rows[0][0], [CodeRow(c, k, s) for c, k, s in codes]
+
+    def put_artifacts(self, game_id: str, artifacts: dict[str, str]) -> None:  # noqa: D102
+        _blob_rows(artifacts)
+        with self._lock:
+            try:
+                with self._conn.transaction():
+                    cur = self._conn.cursor()
+                    cur.execute("SELECT 1 FROM k360_games WHERE game_id = %s", (game_id,))
+                    if cur.fetchone() is None:
+                        raise UnknownGameError("game.store.unknown_game", game=game_id)
+                    _pg_put_artifacts(cur, game_id, artifacts)
+                self._conn.commit()
+            except BaseException:
+                self._conn.rollback()
+                raise
+
+    def artifact(self, game_id: str, name: str) -> str | None:  # noqa: D102
+        rows = self._query(
+            "SELECT b.content FROM k360_artifacts a JOIN k360_blobs b ON a.sha256 = b.sha256 "
+            "WHERE a.game_id = %s AND a.name = %s",
+            (game_id, name),
+        )
+        return rows[0][0] if rows else None
+
+    def artifact_names(self, game_id: str) -> list[str]:  # noqa: D102
+        rows = self._query(
+            "SELECT name FROM k360_artifacts WHERE game_id = %s ORDER BY name", (game_id,)
+        )
+        return [r[0] for r in rows]
 
     def games(self) -> list[dict]:  # noqa: D102
         rows = self._query(

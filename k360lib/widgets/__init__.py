@@ -12,7 +12,12 @@ import importlib
 _APPS = {
     "AppShell": "k360lib.widgets.shell",
     "AtlasExplorer": "k360lib.widgets.atlas_explorer",
+    "DebriefApp": "k360lib.widgets.debrief",
+    "FacilitatorApp": "k360lib.widgets.facilitator",
+    "GameMap": "k360lib.widgets.game_map",
     "ImportApp": "k360lib.widgets.import_app",
+    "PlayerApp": "k360lib.widgets.player",
+    "PlayerPanel": "k360lib.widgets.player",
     "ResponsibilityBoard": "k360lib.widgets.responsibility_board",
 }
 

@@ -183,3 +183,19 @@ def test_cli_export_of_a_stored_game(tmp_path, capsys):
     )
     assert (tmp_path / "x" / f"{codes.game_id}.xlsx").exists()
     assert len(X.events_from_json(tmp_path / "x" / f"{codes.game_id}_events.json")) == 2
+
+
+def test_xlsx_keeps_player_text_that_looks_like_a_formula_as_text(tmp_path):
+    from openpyxl import load_workbook
+
+    from k360lib.game import Game
+    from k360lib.game import commands as C
+    from k360lib.game import export as X
+
+    game = Game.create("kurz", seed=1)
+    game.submit(C.note('=HYPERLINK("http://evil.example","klick")'), role="jugendamt")
+    path = X.to_xlsx(game.state, tmp_path / "spiel.xlsx", lang="de")
+    cells = [c for ws in load_workbook(path) for row in ws.iter_rows() for c in row]
+    texts = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert texts, "the note must be in the workbook"
+    assert all(c.data_type == "s" for c in texts)
