@@ -66,11 +66,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from k360lib.serve import serve
 
+    lang = args.serve_lang or args.lang
     return serve(
         port=args.port,
         lan=args.lan,
         open_browser=not args.no_browser,
         notebook=args.notebook,
+        data=args.data,
+        store=args.store,
+        lang=lang,
+        preheat=args.preheat,
     )
 
 
@@ -84,13 +89,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", help="start the Voilà apps (localhost)")
+    s = sub.add_parser(
+        "serve",
+        help="start the apps in Voilà (this computer only; opens the start page)",
+        description="Serve the k360 apps with Voilà and open the start page. Kernels of closed "
+        "browser tabs are shut down after 15 idle minutes.",
+    )
     s.add_argument("--port", type=int, default=8866)
     s.add_argument(
-        "--lan", action="store_true", help="listen on the room's network, not only on this computer"
+        "--lan",
+        action="store_true",
+        help="listen on the room's network, not only on this computer "
+        "(prints the address to share; anyone on the network can open it)",
     )
     s.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    s.add_argument("--notebook", default=None, help="serve this notebook instead of the start page")
+    s.add_argument(
+        "--notebook", default=None, help="serve only this notebook instead of the start page"
+    )
+    s.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help="atlas folder (written by Atlas.save) to show instead of the demo city",
+    )
+    s.add_argument(
+        "--store",
+        default=None,
+        metavar="PATH_OR_URL",
+        help="Planspiel store: SQLite file or postgresql:// URL (default: $K360_STORE or "
+        "a SQLite file in the user data folder)",
+    )
+    s.add_argument(
+        "--lang",
+        dest="serve_lang",
+        choices=["de", "en"],
+        default=None,
+        help="UI language of the apps (same as k360 --lang)",
+    )
+    s.add_argument(
+        "--preheat",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep N preheated kernels per app so pages open at once "
+        "(not for the Planspiel apps; default 0)",
+    )
     s.set_defaults(func=_cmd_serve)
 
     d = sub.add_parser("demo", help="write the fictional demo city")

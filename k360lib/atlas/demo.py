@@ -60,6 +60,7 @@ YEARS = (2021, 2022, 2023, 2024)
 SUPPRESSION_THRESHOLD = 3
 
 SOURCE = "Fiktive Demodaten (k360)"
+SOURCE_EN = "Fictional demo data (k360)"
 
 # town centre in EPSG:25832 (somewhere in the Lüneburger Heide; the town does not exist)
 _CENTRE = (594_000.0, 5_856_500.0)
@@ -82,7 +83,9 @@ def demo_data_dir() -> Path:
 
     The folder need not exist (e.g. in an installed wheel).
     """
-    return Path(__file__).resolve().parents[2] / "data" / "geo"
+    from k360lib.bundled import bundled_dir  # source checkout or installed package
+
+    return bundled_dir("geo")
 
 
 def generate_demo(seed: int = DEMO_SEED) -> Atlas:
@@ -912,6 +915,57 @@ _CATALOG = (
 )  # fmt: skip
 
 
+#: English columns of the demo catalog (``unit_en``, ``theme_en``, ``description_en``)
+_UNIT_EN = {
+    "Personen": "persons",
+    "Plätze": "places",
+    "je 100": "per 100",
+    "Fälle": "cases",
+    "je 1.000": "per 1,000",
+    "Verfahren": "procedures",
+}
+_THEME_EN = {
+    "Bevölkerung": "Population",
+    "Soziale Lage": "Social situation",
+    "Bildung": "Education",
+    "Gesundheit": "Health",
+    "Betreuung": "Childcare",
+    "Hilfen": "Youth welfare services",
+    "Wohnen und Umwelt": "Housing and environment",
+}
+_DESCRIPTION_EN = {
+    "pop_total": "Residents with their main residence on 31 December",
+    "pop_0_5": "Children under 6 on 31 December",
+    "pop_6_17": "Children and young people aged 6 to under 18 on 31 December",
+    "pop_u15": "Children under 15 on 31 December (the base of the SGB II rate)",
+    "pop_u18": "Children and young people under 18 on 31 December",
+    "pop_u21": "Young people under 21 on 31 December (the base of educational support cases)",
+    "migration_u18": "Share of minors with a migration background among all minors; shows a need "
+    "for multilingual services, not a deficit",
+    "sgb2_u15": "Children under 15 entitled to benefits in SGB II benefit communities (December)",
+    "sgb2_u15_rate": "Children under 15 in SGB II benefit communities per 100 children under 15 "
+    "(child poverty)",
+    "single_parents": "Share of single parents among all households with minor children",
+    "unemployment": "Unemployed per 100 residents aged 15 to under 65 (annual average)",
+    "language_support": "Share of children needing language support at the school entry "
+    "examination",
+    "u8u9_participation": "Share of children with fully documented U8 and U9 check-ups at the "
+    "school entry examination",
+    "kita_places": "Licensed places in day-care centres on 1 March",
+    "kita_places_per_100": "Licensed day-care places per 100 children under 6",
+    "hze_cases": "Ongoing and completed educational support cases under §§ 27–35 SGB VIII and "
+    "support for young adults under § 41 SGB VIII in the year",
+    "hze_per_1000": "Educational support cases per 1,000 young people under 21",
+    "kwg_8a": "Procedures assessing a possible risk to a child's welfare under § 8a (1) SGB VIII "
+    "in the year",
+    "kwg_per_1000": "Procedures under § 8a SGB VIII per 1,000 minors",
+    "living_space": "Living space in residential buildings per resident",
+    "green_share": "Share of green, forest and recreation space in the area",
+}
+#: translated catalog columns after the contract's (``<column>_en``; German is the default)
+CATALOG_EN_COLUMNS = ("unit_en", "theme_en", "description_en", "source_en")
+
+
 def _catalog() -> pd.DataFrame:
     import pandas as pd
 
@@ -932,9 +986,13 @@ def _catalog() -> pd.DataFrame:
                 "source": SOURCE,
                 "numerator": num,
                 "denominator": den,
+                "unit_en": _UNIT_EN.get(unit, unit),
+                "theme_en": _THEME_EN[theme],
+                "description_en": _DESCRIPTION_EN[ind],
+                "source_en": SOURCE_EN,
             }
         )
-    cat = pd.DataFrame(rows, columns=list(CATALOG_COLUMNS))
+    cat = pd.DataFrame(rows, columns=[*CATALOG_COLUMNS, *CATALOG_EN_COLUMNS])
     cat["polarity"] = cat["polarity"].astype(int)
     return cat
 

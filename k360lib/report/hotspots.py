@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from k360lib.errors import DataError
 from k360lib.i18n import normalize_lang, t
-from k360lib.report.profile import info_of, label_of
+from k360lib.report.profile import info_of, label_of, unit_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -209,7 +209,7 @@ def supply(
         return Supply(
             key,
             label_of(atlas, ind, lang),
-            str(info.get("unit") or ""),
+            unit_of(atlas, ind, lang),
             values,
             vals["suppressed"].astype(bool).tolist(),
             decimals_for(values, info.get("kind")),

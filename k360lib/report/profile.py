@@ -32,6 +32,9 @@ __all__ = [
     "polarity_of",
     "profile_data",
     "public_indicators",
+    "sources_of",
+    "text_of",
+    "unit_of",
 ]
 
 #: most indicators in a profile (a popup must stay readable)
@@ -82,6 +85,52 @@ def label_of(atlas: Atlas, indicator: str, lang: str | None = None) -> str:
     """Return the label of ``indicator`` in ``lang`` (as :meth:`Atlas.label`)."""
     info = info_of(atlas, indicator)
     return str(info.get(f"label_{normalize_lang(lang)}") or info.get("label_de") or indicator)
+
+
+def text_of(
+    atlas: Atlas, indicator: str, field: str, lang: str | None = None, *, fallback: bool = True
+) -> str:
+    """Return a catalog text (``unit``, ``theme``, ``description``) of ``indicator`` in ``lang``.
+
+    The column ``<field>`` holds the German text; ``<field>_<lang>`` (e.g.
+    ``theme_en``) a translation. Without a translation the German text is
+    returned, or ``""`` when ``fallback`` is false.
+
+    Examples
+    --------
+    >>> from k360lib.atlas.demo import demo_atlas
+    >>> atlas = demo_atlas()
+    >>> text_of(atlas, "pop_total", "theme", "de"), text_of(atlas, "pop_total", "theme", "en")
+    ('Bevölkerung', 'Population')
+    """
+    info = info_of(atlas, indicator)
+    lang = normalize_lang(lang)
+    translated = info.get(f"{field}_{lang}")
+    if translated:
+        return str(translated)
+    if lang != "de" and not fallback:
+        return ""
+    return str(info.get(field) or "")
+
+
+def sources_of(atlas: Atlas, lang: str | None = None) -> list[str]:
+    """Return the distinct data sources of the catalog, sorted (``source_<lang>`` if present)."""
+    cat = atlas.catalog
+    own = f"source_{normalize_lang(lang)}"
+    found = set()
+    for i in range(len(cat)):
+        row = cat.iloc[i]
+        value = row.get(own) if own in cat.columns else None
+        if not (isinstance(value, str) and value.strip()):
+            value = row.get("source")
+        if value == value and value is not None and str(value).strip():
+            found.add(str(value))
+    return sorted(found)
+
+
+def unit_of(atlas: Atlas, indicator: str, lang: str | None = None) -> str:
+    """Return the unit of ``indicator`` in ``lang`` (``unit_<lang>`` if the catalog has it)."""
+    return text_of(atlas, indicator, "unit", lang)
 
 
 def polarity_of(atlas: Atlas, indicator: str) -> int:
@@ -203,13 +252,12 @@ def profile_data(
     supp = keyed["suppressed"].astype(float).unstack("area_id").reindex(columns=area_ids)
     out = {"ind": [], "years": years, "v": [], "avg": []}
     for ind in indicators:
-        info = info_of(atlas, ind)
         dec = indicator_decimals(atlas, ind)
         out["ind"].append(
             {
                 "id": ind,
                 "label": label_of(atlas, ind, lang),
-                "unit": str(info.get("unit") or ""),
+                "unit": unit_of(atlas, ind, lang),
                 "dec": dec,
                 "pol": polarity_of(atlas, ind),
             }

@@ -151,7 +151,7 @@ def steckbrief_html(
     """
     from k360lib.atlas.classify import format_number
     from k360lib.report.hotspots import facility_counts
-    from k360lib.report.profile import area_profile, profile_data
+    from k360lib.report.profile import area_profile, profile_data, sources_of
 
     lang = normalize_lang(lang)
     e = html.escape
@@ -281,7 +281,7 @@ def steckbrief_html(
             parts.append(f"<p>{e(t('report.sb.no_facilities', lang))}</p>")
 
     threshold = atlas.meta.get("suppression_threshold", 3)
-    sources = sorted({str(s) for s in atlas.catalog.get("source", []) if s == s and str(s).strip()})
+    sources = sources_of(atlas, lang)
     foot = [t("report.sb.suppression", lang, threshold=threshold)]
     if sources:
         foot.append(t("report.sb.sources", lang, sources="; ".join(sources)))

@@ -14,7 +14,7 @@ import io
 from typing import TYPE_CHECKING
 
 from k360lib.i18n import normalize_lang, t
-from k360lib.report.profile import info_of, label_of
+from k360lib.report.profile import label_of, unit_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -70,7 +70,7 @@ def indicator_table(atlas: Atlas, indicator: str, year: int, lang: str | None = 
         t(SUPPRESSED_LABEL_KEY, lang) if s else (t(MISSING_LABEL_KEY, lang) if v != v else "")
         for v, s in zip(values, vals["suppressed"])
     ]
-    unit = str(info_of(atlas, indicator).get("unit") or "")
+    unit = unit_of(atlas, indicator, lang)
     label = label_of(atlas, indicator, lang)
     value_col = f"{label} ({unit}), {year}" if unit else f"{label}, {year}"
     return pd.DataFrame(

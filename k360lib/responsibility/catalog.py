@@ -426,7 +426,9 @@ def _known(ids: list[str], n: int = 12) -> str:
 
 def default_catalog_dir() -> Path:
     """Return where a source checkout keeps the bundled catalogs (``<repo>/data/catalog``)."""
-    return Path(__file__).resolve().parents[2] / "data" / "catalog"
+    from k360lib.bundled import bundled_dir  # source checkout or installed package
+
+    return bundled_dir("catalog")
 
 
 def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict]]:

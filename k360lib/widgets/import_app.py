@@ -91,6 +91,14 @@ class ImportApp:
         Largest accepted file.
     threshold : int, default 3
         Small-number suppression threshold applied to the import.
+    files : list of (role, name, bytes), optional
+        Files to start with (as :meth:`add_file` takes them).
+    city : str, optional
+        The city's name.
+    mapping : dict, optional
+        Confirmed key mappings (table key -> area id) to import with.
+    run : bool, default False
+        Import ``files`` right away (and ``explore``: open the explorer on the result).
 
     Attributes
     ----------
@@ -105,7 +113,16 @@ class ImportApp:
     """
 
     def __init__(
-        self, lang: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES, threshold: int = 3
+        self,
+        lang: str | None = None,
+        max_bytes: int = MAX_UPLOAD_BYTES,
+        threshold: int = 3,
+        *,
+        files=(),
+        city: str = "",
+        mapping: dict | None = None,
+        run: bool = False,
+        explore: bool = False,
     ):
         self.lang = lang = normalize_lang(lang)
         self.max_bytes = int(max_bytes)
@@ -120,6 +137,7 @@ class ImportApp:
         self._fac_file: Path | None = None
         self._table_controls: dict[str, tuple] = {}
         self._mapping_boxes: dict[str, W.Checkbox] = {}
+        self._mapping: dict = dict(mapping or {})  # confirmed mappings, kept across imports
 
         limit = _size_text(self.max_bytes, lang)
         self._header = W.HTML(
@@ -244,6 +262,42 @@ class ImportApp:
         )
         self.container.add_class("k360-app")
         self.container.add_class("k360-import-app")
+        self._city.value = city
+        for role, name, content in files:
+            self.add_file(role, name, content)
+        if run and self._areas_file is not None:
+            self.run()
+            if explore:
+                self.open_explorer()
+
+    def relaunch_kwargs(self) -> dict:
+        """Return what to keep when the app is built again (``AppShell``'s language switch).
+
+        The uploaded files, the city name and confirmed key mappings; an import
+        that was run is run again (its report then speaks the new language).
+        """
+        files = [
+            (role, path.name, path.read_bytes())
+            for role, paths in (
+                ("areas", [self._areas_file]),
+                ("table", self._table_files),
+                ("facilities", [self._fac_file]),
+            )
+            for path in paths
+            if path is not None and path.exists()
+        ]
+        return {
+            "files": files,
+            "city": self._city.value,
+            "mapping": dict(self._mapping),
+            "run": self.report is not None,
+            "explore": self.explorer is not None,
+        }
+
+    def close(self) -> None:
+        """Stop the explorer opened on the result (its panels may still be computing)."""
+        if self.explorer is not None:
+            self.explorer.close()
 
     # -- uploads ---------------------------------------------------------------------------
     def add_file(self, role: str, name: str, content: bytes) -> Path | None:
@@ -327,7 +381,8 @@ class ImportApp:
         if self._areas_file is None:
             self._report.value = f'<div class="k360-error" role="alert">{_esc(t("widgets.import.need_areas", lang))}</div>'
             return
-        mapping = {k: v for k, (box, v) in self._mapping_boxes.items() if box.value}
+        self._mapping.update({k: v for k, (box, v) in self._mapping_boxes.items() if box.value})
+        mapping = dict(self._mapping)
         table_options = self._table_options()
         try:
             atlas, report = import_atlas(

@@ -226,6 +226,8 @@ class ResponsibilityBoard:
         Services per grid page.
     near_m : float, default 500
         Distance (m) within which a facility counts as near an area.
+    perspectives : dict, optional
+        Perspectives (name -> matrix) to start with.
 
     Attributes
     ----------
@@ -242,12 +244,13 @@ class ResponsibilityBoard:
         title: str | None = None,
         page_size: int = 15,
         near_m: float = DEFAULT_NEAR_M,
+        perspectives: dict[str, Matrix] | None = None,
     ):
         self.lang = normalize_lang(lang)
         self.catalog = catalog if catalog is not None else load_catalog()
         self.matrix = matrix if matrix is not None else self.catalog.default_matrix()
         self.atlas = atlas
-        self.perspectives: dict[str, Matrix] = {}
+        self.perspectives: dict[str, Matrix] = dict(perspectives or {})
         self.page_size = max(1, int(page_size))
         self._near_m = float(near_m)
         self._coverage = None
@@ -326,14 +329,30 @@ class ResponsibilityBoard:
         self.container.add_class("k360-rb")
         self.container.add_class("k360-responsibility-board")
         self._refresh_all()
+        if self.perspectives:
+            self._after_perspectives()
+
+    def relaunch_kwargs(self) -> dict:
+        """Return what to keep when the board is built again (``AppShell``'s language switch).
+
+        The edited matrix, the perspectives and the loaded catalog and atlas.
+        """
+        return {
+            "catalog": self.catalog,
+            "matrix": self.matrix,
+            "atlas": self.atlas,
+            "perspectives": dict(self.perspectives),
+        }
 
     # -- alternate constructors -----------------------------------------------------
     @classmethod
     def demo(cls, lang: str | None = None, **kwargs) -> ResponsibilityBoard:
         """Return the board on the bundled catalog and the fictional demo city."""
-        from k360lib.atlas.demo import demo_atlas
+        if kwargs.get("atlas") is None:
+            from k360lib.atlas.demo import demo_atlas
 
-        return cls(atlas=demo_atlas(), lang=lang, **kwargs)
+            kwargs["atlas"] = demo_atlas()
+        return cls(lang=lang, **kwargs)
 
     # -- building ---------------------------------------------------------------------
     def _build_matrix_tab(self) -> W.VBox:

@@ -4,6 +4,10 @@ An app is any object with a ``.container`` widget whose constructor (or a
 factory) takes ``lang``. :class:`AppShell` shows a "Deutsch | English"
 switch; choosing the other language sets the process-wide UI language
 (:func:`k360lib.i18n.set_lang`) and builds the app again in that language.
+Without an explicit ``lang`` the shell reads ``lang=de|en`` from the page's
+query string (Voilà passes it as ``$QUERY_STRING``; the start page's links
+carry the language chosen there), then ``$K360_LANG``.
+
 Anything an app must keep across the switch lives in its model or store
 (the Planspiel's state is in the shared store; the atlas explorer takes its
 current choices through ``relaunch_kwargs()`` when it offers that method).
@@ -24,17 +28,34 @@ Examples
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import ipywidgets as W
 
 from k360lib.i18n import LANGS, normalize_lang, set_lang, t
 
-__all__ = ["AppShell", "LANG_SWITCH_CLASS"]
+__all__ = ["AppShell", "LANG_SWITCH_CLASS", "lang_from_query"]
 
 #: CSS class of the switch (end-to-end tests click ``.k360-lang-switch button``).
 LANG_SWITCH_CLASS = "k360-lang-switch"
+
+
+def lang_from_query(query: str | None = None) -> str | None:
+    """Return the ``lang`` of a URL query string (default ``$QUERY_STRING``), if valid.
+
+    >>> lang_from_query("game=ABC&lang=en"), lang_from_query("lang=fr"), lang_from_query("")
+    ('en', None, None)
+    """
+    if query is None:
+        query = os.environ.get("QUERY_STRING", "")
+    value = (parse_qs(query.lstrip("?")).get("lang") or [""])[0]
+    try:
+        return normalize_lang(value) if value else None
+    except ValueError:
+        return None
 
 
 class AppShell:
@@ -45,7 +66,8 @@ class AppShell:
     factory : callable
         ``factory(lang=code, **kwargs)`` returns an app with a ``.container``.
     lang : str, optional
-        Start language; default the current UI language (``$K360_LANG``).
+        Start language; default ``lang=`` of ``$QUERY_STRING``, else the
+        current UI language (``$K360_LANG``).
     **kwargs
         Passed to ``factory`` on every (re)build.
 
@@ -60,7 +82,7 @@ class AppShell:
     def __init__(self, factory: Callable[..., Any], lang: str | None = None, **kwargs: Any):
         self._factory = factory
         self._kwargs = kwargs
-        self.lang = normalize_lang(lang)
+        self.lang = normalize_lang(lang if lang is not None else lang_from_query())
         set_lang(self.lang)
         self._switch = W.ToggleButtons(
             options=[(t("lang.name", code), code) for code in LANGS],

@@ -1,6 +1,7 @@
 """The import app in Voilà + Chromium, offline: upload a messy German CSV, read the report,
 confirm a proposed key, open the result in the explorer; a bad file shows a report, never a
-traceback. Screenshots: ``tests/e2e/artifacts/atlas_import_*.png``.
+traceback. Runs in German and English (``ui_lang``); expected texts come from the catalog.
+Screenshots: ``tests/e2e/artifacts/atlas_import_*.png``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ import time
 
 import pytest
 
+from k360lib.i18n import t
+
 from .harness import ARTIFACTS
+from .texts import message_pattern
 
 pytestmark = pytest.mark.e2e
 
@@ -31,8 +35,8 @@ MESSY_CSV = (
 
 
 @pytest.fixture(scope="module")
-def server(voila, app_notebook):
-    return voila(app_notebook(NOTEBOOK), lang="de")
+def server(voila, app_notebook, ui_lang):
+    return voila(app_notebook(NOTEBOOK), lang=ui_lang)
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +63,9 @@ def files(tmp_path_factory):
     return folder
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, lang: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = name if lang == "de" else f"{name}_{lang}"
     size = page.viewport_size
     height = page.evaluate(
         "() => { const app = document.querySelector('.k360-import-app');"
@@ -94,7 +99,9 @@ def wait_report_change(page, old: str, timeout: float = 60.0) -> str:
     raise AssertionError(f"the report did not change within {timeout:.0f} s: {old[:300]}")
 
 
-def test_messy_german_csv_report_confirm_and_explore(e2e_page, server, files):
+def test_messy_german_csv_report_confirm_and_explore(e2e_page, server, files, ui_lang):
+    too_few = t("atlas.classify.legend.suppressed", ui_lang)
+    unmatched = message_pattern("atlas.match.unmatched", ui_lang, label="Südvirtel")
     page = e2e_page.open(server, ready=APP)
     upload(page, "k360-upload-areas", files / "sozialraeume.geojson")
     upload(page, "k360-upload-tables", files / "kinder_2023.csv")
@@ -107,19 +114,20 @@ def test_messy_german_csv_report_confirm_and_explore(e2e_page, server, files):
     run.click()
     text = wait_report_change(page, "")
     # the problems are named, with file, row and the suggestion
-    assert "„Südvirtel“ passt zu keinem Sozialraum" in text and "STGT05" in text
-    assert "Zeile 7" in text and "kinder_2023.csv" in text
-    assert "cp1252" in text and "Titelzeile übersprungen" in text
-    assert "zu wenige Fälle" in text
+    assert unmatched.search(text) and "STGT05" in text
+    assert t("loc.row", ui_lang, row=7) in text and "kinder_2023.csv" in text
+    assert "cp1252" in text and message_pattern("atlas.tables.title_row", ui_lang).search(text)
+    assert too_few in text
     assert "Traceback" not in page.inner_text("body")
-    shot(page, "atlas_import_report")
+    shot(page, "atlas_import_report", ui_lang)
 
     # confirm the proposed key and import again
     mapping = page.locator(f"{APP} .k360-mapping", has_text="Südvirtel")
     mapping.locator("input").check()
     page.locator(f"{APP} button.k360-import-rerun").click()
     text = wait_report_change(page, text)
-    assert "passt zu keinem Sozialraum" not in text and "6 von 6 Schlüsseln" in text
+    assert not message_pattern("atlas.match.unmatched", ui_lang).search(text)
+    assert message_pattern("atlas.match.summary", ui_lang, matched=6, n=6).search(text)
 
     page.locator(f"{APP} button.k360-import-open").click()
     page.wait_for_selector(f"{APP} .k360-atlas-explorer iframe#k360-atlas-map", timeout=60_000)
@@ -130,11 +138,11 @@ def test_messy_german_csv_report_confirm_and_explore(e2e_page, server, files):
     assert sorted(ids) == [f"STGT{i:02d}" for i in range(1, 7)]
     legend = frame.inner_text("#k360-legend")
     assert "SGB-II-Quote" in legend and "2023" in legend
-    assert "zu wenige Fälle (1)" in legend  # the "–" cell
-    shot(page, "atlas_import_explorer")
+    assert f"{too_few} (1)" in legend  # the "–" cell
+    shot(page, "atlas_import_explorer", ui_lang)
 
 
-def test_a_broken_file_shows_the_report_not_a_traceback(e2e_page, server, files):
+def test_a_broken_file_shows_the_report_not_a_traceback(e2e_page, server, files, ui_lang):
     page = e2e_page.open(server, ready=APP)
     upload(page, "k360-upload-areas", files / "kaputt.geojson")
     page.wait_for_function(
@@ -142,7 +150,7 @@ def test_a_broken_file_shows_the_report_not_a_traceback(e2e_page, server, files)
     )
     page.locator(f"{APP} button.k360-import-run").click()
     text = wait_report_change(page, "")
-    assert "kaputt.geojson" in text and "Fehler" in text
+    assert "kaputt.geojson" in text and t("widgets.import.level.error", ui_lang) in text
     assert "Traceback" not in page.inner_text("body")
     assert page.locator(f"{APP} button.k360-import-open").is_disabled()
-    shot(page, "atlas_import_error")
+    shot(page, "atlas_import_error", ui_lang)

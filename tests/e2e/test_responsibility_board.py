@@ -1,7 +1,7 @@
 """End to end: the Zuständigkeiten board in Voilà + Chromium, as users get it (``k360 serve``).
 
-One Voilà server for the module (German UI); every test opens a fresh page
-(a fresh kernel). Screenshots of each view go to
+One Voilà server per UI language (``ui_lang``: German and English, texts
+through ``t``); every test opens a fresh page (a fresh kernel). Screenshots of each view go to
 ``tests/e2e/artifacts/responsibility_<view>.png``. The harness fails a test
 whose page loads anything from a non-local host or throws an uncaught error.
 """
@@ -9,12 +9,14 @@ whose page loads anything from a non-local host or throws an uncaught error.
 from __future__ import annotations
 
 import io
-import re
 import time
 
 import pytest
 
+from k360lib.i18n import t
+
 from .harness import ARTIFACTS
+from .texts import message_pattern
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +28,8 @@ TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def server(voila, app_notebook):
-    return voila(app_notebook(NOTEBOOK), lang="de")
+def server(voila, app_notebook, ui_lang):
+    return voila(app_notebook(NOTEBOOK), lang=ui_lang)
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +47,14 @@ def board(e2e_page_factory, server):
     return session.page
 
 
-def shot(page, view: str) -> None:
+def shot(page, view: str, lang: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"responsibility_{view}.png"), full_page=True)
+    suffix = "" if lang == "de" else f"_{lang}"
+    page.screenshot(path=str(ARTIFACTS / f"responsibility_{view}{suffix}.png"), full_page=True)
 
 
-def open_tab(page, title: str) -> None:
-    page.get_by_role("tab", name=title).click()
+def open_tab(page, key: str, lang: str) -> None:
+    page.get_by_role("tab", name=t(f"resp.ui.tab.{key}", lang)).click()
 
 
 def row(page, service: str):
@@ -71,7 +74,7 @@ def set_role(page, role: str, service: str, actor: str) -> None:
     page.locator(f"{APP} .k360-cell.k360-svc-{service}.k360-act-{actor}").click()
 
 
-def test_setting_a_role_in_the_grid_closes_the_gap(board):
+def test_setting_a_role_in_the_grid_closes_the_gap(board, ui_lang):
     page = board
     assert row(page, "babylotsen").get_attribute("data-status") == "gap"
     assert page.locator(f'{APP} .k360-summary[data-gaps="1"]').count() == 1
@@ -88,12 +91,12 @@ def test_setting_a_role_in_the_grid_closes_the_gap(board):
     assert page.locator(f'{APP} .k360-issue[data-service="babylotsen"]').count() == 0
     cell = page.locator(f"{APP} .k360-cell.k360-svc-babylotsen.k360-act-freie_traeger")
     assert cell.inner_text().strip() == "R" and "k360-role-R" in cell.get_attribute("class")
-    shot(page, "grid")
+    shot(page, "grid", ui_lang)
 
 
-def test_chain_network_and_map_views(board, cat):
+def test_chain_network_and_map_views(board, cat, ui_lang):
     page = board
-    open_tab(page, "Präventionskette")
+    open_tab(page, "chain", ui_lang)
     page.wait_for_selector(f"{APP} svg.k360-chain-svg", timeout=TIMEOUT_MS)
     assert page.locator(f"{APP} svg.k360-chain-svg .k360-chain-gap").count() == 7
     assert (
@@ -103,20 +106,22 @@ def test_chain_network_and_map_views(board, cat):
         == "1"
     )
     assert page.locator(f"{APP} table.k360-handoffs tr[data-status]").count() == 6
-    shot(page, "chain")
+    shot(page, "chain", ui_lang)
 
-    open_tab(page, "Netzwerk")
+    open_tab(page, "network", ui_lang)
     page.wait_for_selector(f"{APP} svg.k360-network-svg", timeout=TIMEOUT_MS)
     assert page.locator(f"{APP} svg.k360-network-svg .k360-net-node").count() == len(cat.actors)
     link = page.locator(f"{APP} a.k360-download-network")
     assert link.get_attribute("href").startswith("data:image/svg+xml;base64,")
-    page.locator(f"{APP} .k360-net-focus select").select_option(label="Jobcenter")
+    page.locator(f"{APP} .k360-net-focus select").select_option(
+        label=cat.actor("jobcenter").name(ui_lang)
+    )
     page.wait_for_selector(
         f'{APP} table.k360-interfaces tr[data-partner="sozialamt"]', timeout=TIMEOUT_MS
     )
-    shot(page, "network")
+    shot(page, "network", ui_lang)
 
-    open_tab(page, "Karte")
+    open_tab(page, "map", ui_lang)
     frame_el = page.wait_for_selector("iframe#k360-resp-map", timeout=TIMEOUT_MS)
     deadline = time.monotonic() + 60
     n = 0
@@ -132,16 +137,16 @@ def test_chain_network_and_map_views(board, cat):
         time.sleep(0.25)
     assert n == 24, "one polygon per Sozialraum of the demo city"
     legend = frame.evaluate("document.getElementById('k360-legend').innerText")
-    assert "Angebot im Sozialraum" in legend
+    assert t("resp.coverage.in", ui_lang) in legend
     statuses = frame.evaluate(
         "[...document.querySelectorAll('path.k360-area')].map(p => p.getAttribute('data-k360-status'))"
     )
     assert set(statuses) <= {"in", "near", "none"} and "in" in statuses
     time.sleep(0.5)  # let Leaflet finish painting before the picture
-    shot(page, "map")
+    shot(page, "map", ui_lang)
 
 
-def test_two_perspective_files_show_their_disagreements(board, cat, tmp_path):
+def test_two_perspective_files_show_their_disagreements(board, cat, tmp_path, ui_lang):
     from k360lib.responsibility import to_xlsx
 
     a = cat.default_matrix("Jugendamt")
@@ -153,11 +158,11 @@ def test_two_perspective_files_show_their_disagreements(board, cat, tmp_path):
     paths = []
     for name, m in (("jugendamt.xlsx", a), ("freie_traeger.xlsx", b)):
         path = tmp_path / name
-        path.write_bytes(to_xlsx(m, "de"))
+        path.write_bytes(to_xlsx(m, ui_lang))
         paths.append(str(path))
 
     page = board
-    open_tab(page, "Perspektiven")
+    open_tab(page, "perspectives", ui_lang)
     upload_files(page, "k360-persp-upload", paths)
     page.wait_for_selector(f'{APP} table.k360-disagreements tr[data-rank="1"]', timeout=TIMEOUT_MS)
     rows = page.locator(f"{APP} table.k360-disagreements tr.k360-disagreement")
@@ -174,10 +179,12 @@ def test_two_perspective_files_show_their_disagreements(board, cat, tmp_path):
     assert (
         page.locator(f'{APP} table.k360-acc-conflicts tr[data-service="kindergeld"]').count() == 1
     )
-    shot(page, "perspectives")
+    shot(page, "perspectives", ui_lang)
 
 
-def test_xlsx_export_reimports_identically_and_a_bad_file_changes_nothing(board, cat, tmp_path):
+def test_xlsx_export_reimports_identically_and_a_bad_file_changes_nothing(
+    board, cat, tmp_path, ui_lang
+):
     from openpyxl import load_workbook
 
     from k360lib.responsibility import from_xlsx
@@ -195,7 +202,7 @@ def test_xlsx_export_reimports_identically_and_a_bad_file_changes_nothing(board,
     with page.expect_download(timeout=TIMEOUT_MS) as info:
         link.click()
     download = info.value
-    assert download.suggested_filename == "zustaendigkeiten.xlsx"
+    assert download.suggested_filename == f"{t('resp.ui.file_stem', ui_lang)}.xlsx"
     exported = tmp_path / "export.xlsx"
     download.save_as(str(exported))
     assert from_xlsx(exported.read_bytes(), cat) == expected
@@ -203,16 +210,22 @@ def test_xlsx_export_reimports_identically_and_a_bad_file_changes_nothing(board,
     # re-import the exported file: accepted, nothing changes
     upload_files(page, "k360-matrix-upload", str(exported))
     ok = page.wait_for_selector(f"{APP} .k360-status .k360-msg-ok", timeout=TIMEOUT_MS)
-    assert re.search(r"\b0 Änderungen", ok.inner_text()), ok.inner_text()
+    assert message_pattern("resp.ui.loaded", ui_lang, changed=0).search(ok.inner_text()), (
+        ok.inner_text()
+    )
 
     # a file with an invalid role code: error names sheet and cell, the matrix stays
+    from k360lib.responsibility.exchange import SHEET_NAMES
+
+    sheet = SHEET_NAMES["matrix"][ui_lang]
     wb = load_workbook(io.BytesIO(exported.read_bytes()))
-    wb["Matrix"]["D7"] = "X"
+    wb[sheet]["D7"] = "X"
     bad = tmp_path / "kaputt.xlsx"
     wb.save(bad)
     upload_files(page, "k360-matrix-upload", str(bad))
     err = page.wait_for_selector(f"{APP} .k360-status .k360-msg-error", timeout=TIMEOUT_MS)
-    assert "Blatt Matrix, Zelle D7" in err.inner_text()
+    where = f"{t('loc.sheet', ui_lang, sheet=sheet)}, {t('loc.cell', ui_lang, cell='D7')}"
+    assert where in err.inner_text()
     assert row(page, "babylotsen").get_attribute("data-status") == "ok"
 
     # export again: still the same matrix
@@ -223,4 +236,4 @@ def test_xlsx_export_reimports_identically_and_a_bad_file_changes_nothing(board,
     again = tmp_path / "again.xlsx"
     info.value.save_as(str(again))
     assert from_xlsx(again.read_bytes(), cat) == expected
-    shot(page, "exchange")
+    shot(page, "exchange", ui_lang)

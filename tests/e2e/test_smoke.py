@@ -3,6 +3,7 @@
 Every test here also fails (see ``conftest.py``) if the page loads a script,
 stylesheet, font, xhr/fetch or document from a non-local host, or throws an
 uncaught error. A blocked basemap tile is tolerated (the basemap is optional).
+Each test runs once per UI language (``ui_lang``, see ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -30,14 +31,9 @@ def demo():
     return demo_atlas()
 
 
-@pytest.fixture(scope="module", params=["de", "en"])
-def lang(request):
-    return request.param
-
-
 @pytest.fixture(scope="module")
-def atlas_server(voila, app_notebook, lang):
-    return voila(app_notebook(NOTEBOOK), lang=lang)
+def atlas_server(voila, app_notebook, ui_lang):
+    return voila(app_notebook(NOTEBOOK), lang=ui_lang)
 
 
 def map_state(page, timeout: float = 60.0) -> dict:
@@ -79,13 +75,13 @@ def map_state(page, timeout: float = 60.0) -> dict:
     raise AssertionError(f"the map did not render within {timeout:.0f} s: {last}")
 
 
-def test_atlas_renders_map_legend_and_title(e2e_page, atlas_server, demo, lang):
+def test_atlas_renders_map_legend_and_title(e2e_page, atlas_server, demo, ui_lang):
     from k360lib.i18n import t
 
     page = e2e_page.open(atlas_server, ready=APP)
 
     title = page.inner_text(f"{APP} h2.k360-title")
-    assert title == t("widgets.atlas.title", lang, city=demo.name)
+    assert title == t("widgets.atlas.title", ui_lang, city=demo.name)
 
     state = map_state(page)
     assert len(state["fills"]) == len(demo.areas), "one polygon per demo area"
@@ -95,9 +91,8 @@ def test_atlas_renders_map_legend_and_title(e2e_page, atlas_server, demo, lang):
     assert state["indicator"] in demo.indicator_ids
 
 
-def test_changing_the_indicator_recolours_the_map(e2e_page, voila, app_notebook, demo):
-    server = voila(app_notebook(NOTEBOOK), lang="de")  # the interaction is language-independent
-    page = e2e_page.open(server, ready=APP)
+def test_changing_the_indicator_recolours_the_map(e2e_page, atlas_server, demo):
+    page = e2e_page.open(atlas_server, ready=APP)
     before = map_state(page)
     # the indicator picker: a dedicated hook if the app has one, else the app's first <select>
     hooked = page.locator(f"{APP} .k360-indicator select")

@@ -223,13 +223,19 @@ def test_areas_are_not_a_grid_and_vary_in_size(atlas):
 # -- catalog and indicators -----------------------------------------------------------
 def test_catalog_is_complete(atlas):
     cat = atlas.catalog
-    assert list(cat.columns) == list(CATALOG_COLUMNS)
+    assert list(cat.columns) == [
+        *CATALOG_COLUMNS,
+        *("unit_en", "theme_en", "description_en", "source_en"),
+    ]
     assert cat["id"].is_unique and len(cat) >= 12
     assert set(cat["polarity"].astype(int)) == {-1, 1}
     assert set(cat["kind"]) <= {"count", "rate", "share", "capacity", "other"}
     assert set(cat["source"]) == {"Fiktive Demodaten (k360)"}
-    for col in ("label_de", "label_en", "unit", "theme", "description"):
+    for col in ("label_de", "label_en", "unit", "theme", "description", "theme_en"):
         assert (cat[col].str.len() > 0).all(), col
+    for col in ("description_en", "unit_en", "source_en"):  # English, not the German text again
+        assert (cat[col].str.len() > 0).all(), col
+        assert not (cat[col] == cat[col.removesuffix("_en")]).all(), col
     assert {"Bevölkerung", "Soziale Lage", "Bildung", "Gesundheit", "Betreuung", "Hilfen"} <= set(
         cat["theme"]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as W
 import pytest
 
-from k360lib.i18n import get_lang, t
+from k360lib.i18n import get_lang, set_lang, t
 from k360lib.widgets.shell import LANG_SWITCH_CLASS, AppShell
 
 
@@ -56,3 +56,13 @@ def test_switch_labels_each_language_in_itself():
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="unsupported language"):
         AppShell(_App, lang="fr")
+
+
+def test_language_comes_from_the_page_query_when_not_given(monkeypatch):
+    monkeypatch.setenv("K360_LANG", "de")
+    monkeypatch.setenv("QUERY_STRING", "game=ABC&code=X&lang=en")
+    assert AppShell(_App).lang == "en"
+    monkeypatch.setenv("QUERY_STRING", "lang=xx")  # unknown: fall back to $K360_LANG
+    set_lang(None)  # (a new kernel)
+    assert AppShell(_App).lang == "de"
+    assert AppShell(_App, lang="en").lang == "en"  # an explicit language wins

@@ -183,7 +183,11 @@ def test_english_ui():
     assert en._indicator.description == "Indicator" and en._year.description == "Year"
     assert "Fictional demo city" in en._header.value
     labels = [label for label, _ in en._indicator.options]
-    assert "SGB II rate of children under 15" in labels
+    # grouped by the catalog's English themes (theme_en)
+    assert "Social situation: SGB II rate of children under 15" in labels
+    assert not any(label.startswith("Soziale Lage") for label in labels)
+    en._indicator.value = "sgb2_u15_rate"
+    assert "child poverty" in en._info.value and "Fictional demo data" in en._info.value
     assert "Quantiles" in en._scheme.label
     assert "Karte:" not in en._map.value
     assert [en._tabs.get_title(i) for i in range(5)] == [
