@@ -174,7 +174,29 @@ def build_parser() -> argparse.ArgumentParser:
     from k360lib.game.cli import add_game_commands
 
     add_game_commands(sub)
+    _lang_on_every_subcommand(p)
     return p
+
+
+def _lang_on_every_subcommand(parser: argparse.ArgumentParser) -> None:
+    """Accept ``--lang`` after any subcommand too (``k360 check --lang en …``).
+
+    Subcommands that define their own ``--lang`` keep it; elsewhere the option
+    sets the same ``lang`` as ``k360 --lang`` (and is absent unless given).
+    """
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for subparser in action.choices.values():
+            if "--lang" not in subparser._option_string_actions:
+                subparser.add_argument(
+                    "--lang",
+                    dest="lang",
+                    choices=["de", "en"],
+                    default=argparse.SUPPRESS,
+                    help="UI language (same as k360 --lang)",
+                )
+            _lang_on_every_subcommand(subparser)
 
 
 def main(argv: list[str] | None = None) -> int:

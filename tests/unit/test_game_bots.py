@@ -199,3 +199,14 @@ def test_xlsx_keeps_player_text_that_looks_like_a_formula_as_text(tmp_path):
     texts = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert texts, "the note must be in the workbook"
     assert all(c.data_type == "s" for c in texts)
+
+
+def test_cli_accepts_lang_after_the_subcommand(capsys):
+    from k360lib.cli import main
+
+    assert main(["game", "check", "kurz", "--lang", "en"]) == 0
+    assert "Scenario OK" in capsys.readouterr().out
+    assert main(["--lang", "en", "game", "check", "kurz", "--lang", "de"]) == 0  # the later wins
+    assert "Scenario OK" not in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["check", "--lang", "fr"])
