@@ -22,11 +22,11 @@ from k360lib.game import rules as R
 from k360lib.game.commands import COMMANDS, FACILITATOR_COMMANDS, Command
 from k360lib.game.errors import NotYourRoleError, RuleViolation
 from k360lib.game.events import ENGINE_VERSION, Event, utc_now
-from k360lib.game.scenario import Scenario, load_scenario
 from k360lib.game.state import GameState, fold, state_from_created
 
 if TYPE_CHECKING:  # pragma: no cover
     from k360lib.atlas.model import Atlas
+    from k360lib.game.scenario import Scenario
     from k360lib.game.world import World
 
 __all__ = [
@@ -749,6 +749,7 @@ class Game:
         clock : callable, optional
             Returns the timestamp string for events (default: UTC now).
         """
+        from k360lib.game.scenario import load_scenario  # pydantic: not on a player's path
         from k360lib.game.world import world_for
 
         sc = load_scenario(scenario)

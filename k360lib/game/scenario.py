@@ -22,8 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +38,7 @@ from pydantic import (
 )
 
 from k360lib.game.errors import ScenarioError, ScenarioIssue
+from k360lib.game.stored_scenario import StoredScenario, scenario_hash
 from k360lib.i18n import normalize_lang
 
 __all__ = [
@@ -85,7 +84,9 @@ NonNeg = Annotated[float, Field(ge=0)]
 
 def scenario_dir() -> Path:
     """Return the folder of the shipped scenarios (``<repo>/data/scenarios``)."""
-    return Path(__file__).resolve().parents[2] / "data" / "scenarios"
+    from k360lib.bundled import bundled_dir  # source checkout or installed package
+
+    return bundled_dir("scenarios")
 
 
 def builtin_scenarios() -> dict[str, Path]:
@@ -493,9 +494,7 @@ class Scenario(_Model):
         return _validate(data, file=file, text=text)
 
 
-def _hash_dict(data: dict) -> str:
-    raw = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+_hash_dict = scenario_hash  # one definition for validated and stored scenarios
 
 
 # ---------------------------------------------------------------------------
@@ -558,9 +557,10 @@ def load_scenario(source: str | Path | Scenario = "default") -> Scenario:
 
     Parameters
     ----------
-    source : str, Path or Scenario
+    source : str, Path, Scenario or StoredScenario
         A name from :data:`BUILTIN_SCENARIOS`, a path to a ``.yaml`` file, or
-        an already loaded scenario (returned as is).
+        an already loaded scenario (returned as is; also a game's stored one,
+        ``state.scenario`` — see :mod:`k360lib.game.stored_scenario`).
 
     Returns
     -------
@@ -572,7 +572,7 @@ def load_scenario(source: str | Path | Scenario = "default") -> Scenario:
         When the file does not exist, is not valid YAML or not a valid
         scenario; the message names the file, the path and the line.
     """
-    if isinstance(source, Scenario):
+    if isinstance(source, (Scenario, StoredScenario)):
         return source
     key = str(source).strip()
     if key.lower() in BUILTIN_SCENARIOS:

@@ -7,8 +7,10 @@ player sees and the state rebuilt from the stored log are the same object
 by construction — :meth:`GameState.to_dict` gives a canonical form to
 compare them.
 
-This module needs numpy and pydantic only (no pandas, no geopandas), so a
-player's kernel stays light.
+This module needs numpy only (no pydantic, no pandas, no geopandas), so a
+player's kernel stays light: a scenario this process did not load itself is
+read from the stored dict without validating it again
+(:mod:`k360lib.game.stored_scenario`).
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from k360lib.game import rules as R
 from k360lib.game.events import Event, dumps
-from k360lib.game.scenario import Scenario
+from k360lib.game.stored_scenario import stored_scenario
 from k360lib.game.world import World
+
+if TYPE_CHECKING:
+    from k360lib.game.scenario import Scenario
 
 __all__ = ["Funder", "GameState", "Proposal", "RunningMeasure", "fold"]
 
@@ -126,10 +131,15 @@ _WORLDS: dict[str, World] = {}
 
 
 def _scenario_from(data: dict, claimed: str | None = None) -> Scenario:
-    """Parse the scenario of a ``game_created`` event (cached by its hash)."""
+    """Read the scenario of a ``game_created`` event (cached by its hash).
+
+    The scenario was validated when the game was created; here it is only
+    read (:func:`~k360lib.game.stored_scenario.stored_scenario`, no pydantic).
+    A scenario this process has itself (:func:`remember`) is used as is.
+    """
     if claimed and claimed in _SCENARIOS:
         return _SCENARIOS[claimed]
-    sc = Scenario.from_dict(data)
+    sc = stored_scenario(data)
     if len(_SCENARIOS) > 16:
         _SCENARIOS.clear()
     _SCENARIOS[sc.hash] = sc  # cached under the hash of what was parsed, never a claim

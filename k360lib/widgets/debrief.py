@@ -10,8 +10,13 @@ Opening a game:
 - the page URL's query string ``?game=<game code>&code=<code>`` (Voilà puts
   it in ``QUERY_STRING``) — the facilitator's code or a role's join code;
 - typing the game code and a code;
-- choosing one of the finished games of the store (``$K360_STORE`` or the
-  default store of ``k360 serve``).
+- only with ``list_games=True``: choosing one of the finished games of the
+  store (``$K360_STORE`` or the default store of ``k360 serve``).
+
+The list is off by default: on a shared server (``k360 serve --lan``,
+JupyterHub with PostgreSQL) everyone who reaches the page would otherwise
+read every workshop's reflection notes. Without the list a game opens only
+with its codes (the facilitator app links here with its own code).
 
 Tabs: overview, trajectories (chart per indicator, area selector), maps
 before/after (with the change), decision log per role, network, goals vs
@@ -124,6 +129,12 @@ class DebriefApp:
         Area outlines for the maps (see :func:`k360lib.report.debrief.area_rings`).
     game_code : str, optional
         The game's public code, shown in the header and the report (with ``game``).
+    list_games : bool, default False
+        Also offer the list of all finished games of the store, opened
+        without a code. Only for data staff in their own JupyterLab (e.g.
+        ``DebriefApp(list_games=True)`` in a private notebook), never on a
+        page that workshop participants can reach: the list opens every
+        workshop's decisions and reflection notes.
 
     Attributes
     ----------
@@ -141,8 +152,10 @@ class DebriefApp:
         game: Any = None,
         geometry: Any = None,
         game_code: str = "",
+        list_games: bool = False,
     ):
         self.lang = normalize_lang(lang)
+        self._list_games = bool(list_games)
         self._store_arg = store
         self._store = None
         self._geometry = geometry
@@ -152,7 +165,7 @@ class DebriefApp:
         lang = self.lang
         self._title = W.HTML(
             f'{_CSS}<h2 class="k360-title">{_e(t("debrief.ui.title", lang))}</h2>'
-            f'<p class="k360-sub">{_e(t("debrief.ui.intro", lang))}</p>'
+            f'<p class="k360-sub">{_e(t("debrief.ui.intro_list" if list_games else "debrief.ui.intro", lang))}</p>'
         )
         self._msg = W.HTML()
         self._msg.add_class("k360-debrief-msg")
@@ -186,12 +199,10 @@ class DebriefApp:
         )
         self._refresh_btn.add_class("k360-debrief-refresh")
         self._refresh_btn.on_click(self._on_refresh)
-        self._chooser = W.VBox(
-            [
-                W.HBox([self._game_code, self._code_in, self._open_btn]),
-                W.HBox([self._list, self._list_btn, self._refresh_btn]),
-            ]
-        )
+        rows = [W.HBox([self._game_code, self._code_in, self._open_btn])]
+        if self._list_games:  # opt-in: the list opens games without a code
+            rows.append(W.HBox([self._list, self._list_btn, self._refresh_btn]))
+        self._chooser = W.VBox(rows)
         self._chooser.add_class("k360-debrief-chooser")
         # -- the view ----------------------------------------------------------------------------
         self._head = W.HTML()
@@ -234,7 +245,7 @@ class DebriefApp:
 
         if game is not None:
             self._code = str(game_code or "")
-            if store is not None:  # no store given: do not create the default one as a side effect
+            if store is not None and self._list_games:  # no store: do not create the default one
                 self._refresh_list(quiet=True)
             self.show(game)
             return
@@ -244,7 +255,8 @@ class DebriefApp:
         code = (params.get("code") or [""])[0]
         if game_code:
             self._game_code.value = game_code
-        self._refresh_list(quiet=bool(game_code and code))
+        if self._list_games:
+            self._refresh_list(quiet=bool(game_code and code))
         if game_code and code:
             self._code_in.value = code
             self.open_code(game_code, code)
@@ -266,6 +278,8 @@ class DebriefApp:
 
     @_guarded
     def _refresh_list(self, quiet: bool = False) -> None:
+        if not self._list_games:  # never put other games' codes into the page's widget state
+            return
         games = finished_games(self._get_store())
         self._list.options = [
             (
@@ -301,7 +315,7 @@ class DebriefApp:
         self._show_id(game_id, str(game_code).strip().upper())
 
     def open_game(self, game_id: str) -> None:
-        """Open a game of the store by its id (as listed among the finished games)."""
+        """Open a game of the store by its id, without a code (Python only, e.g. with ``list_games``)."""
         self._open_game(game_id)
 
     @_guarded
@@ -325,7 +339,7 @@ class DebriefApp:
         self.open_code(self._game_code.value, self._code_in.value)
 
     def _on_open_list(self, _btn=None) -> None:
-        if self._list.value:
+        if self._list_games and self._list.value:
             self.open_game(self._list.value)
 
     def _on_refresh(self, _btn=None) -> None:
@@ -470,7 +484,10 @@ class DebriefApp:
 
     def relaunch_kwargs(self) -> dict:
         """Keep the game shown when :class:`~k360lib.widgets.shell.AppShell` switches the language."""
-        kwargs: dict[str, Any] = {"store": self._store_arg}  # close() ends only our own store
+        kwargs: dict[str, Any] = {  # close() ends only our own store
+            "store": self._store_arg,
+            "list_games": self._list_games,
+        }
         if self.debrief is not None:
             kwargs.update(game=self.debrief.state, game_code=self._code)
         return kwargs

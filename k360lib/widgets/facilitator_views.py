@@ -12,7 +12,7 @@ import html
 import math
 import os
 import posixpath
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from k360lib.game import monitor as M
 from k360lib.i18n import catalog, t
@@ -27,6 +27,8 @@ __all__ = [
     "cards_html",
     "codes_html",
     "countdown_text",
+    "debrief_link_html",
+    "debrief_url",
     "header_html",
     "join_url",
     "log_html",
@@ -47,6 +49,8 @@ __all__ = [
 PLAYER_NOTEBOOK = "04_mitspielen.ipynb"
 #: The facilitator app's notebook.
 FACILITATOR_NOTEBOOK = "03_spielleitung.ipynb"
+#: The debrief app's notebook (a sibling of the player's notebook).
+DEBRIEF_NOTEBOOK = "05_auswertung.ipynb"
 
 _e = html.escape
 
@@ -58,6 +62,8 @@ CSS = """<style>
 .k360-fac .k360-msg-ok{background:#e8f5e9;border-left:4px solid #2e7d32;color:#1b5e20;}
 .k360-fac .k360-msg-info{background:#e8f1f8;border-left:4px solid #0072B2;color:#0b3954;}
 .k360-fac .k360-msg ul{margin:4px 0 0 18px;padding:0;}
+.k360-fac a.k360-fac-debrief-main{display:inline-block;margin:6px 0 2px 0;padding:4px 14px;border-radius:3px;
+ background:#0072B2;color:#fff;font-weight:600;font-size:1.1em;text-decoration:none;}
 .k360-fac .k360-note{color:#555;font-size:.92em;}
 .k360-fac .k360-fac-header{display:flex;flex-wrap:wrap;gap:18px;align-items:baseline;padding:6px 10px;
  background:#f4f6f8;border-radius:4px;margin:4px 0;}
@@ -380,6 +386,37 @@ def own_page_url(env: dict | None = None, page_url: str | None = None) -> str:
     return FACILITATOR_NOTEBOOK
 
 
+def debrief_url(codes, lang: str, page_url: str | None) -> str:
+    """Return the link that opens this game in the debrief app with the facilitator's code.
+
+    Built like the player links: the sibling ``05_auswertung.ipynb`` of the
+    player page ``page_url`` (``$K360_PLAYER_URL`` or derived from
+    ``VOILA_REQUEST_URL``), relative when that is unknown. The link carries
+    the facilitator's code: show it only where that code is shown anyway.
+
+    Examples
+    --------
+    >>> from k360lib.game.session import GameCodes
+    >>> codes = GameCodes("g1", "ABC234", "FAC-1", {})
+    >>> debrief_url(codes, "en", "http://h/voila/render/04_mitspielen.ipynb")
+    'http://h/voila/render/05_auswertung.ipynb?game=ABC234&code=FAC-1&lang=en'
+    """
+    base = None
+    if page_url:
+        base = page_url.split("?", 1)[0].rsplit("/", 1)[0] + "/" + DEBRIEF_NOTEBOOK
+    query = codes.query(None) + "&" + urlencode({"lang": lang})
+    return join_url(base, query, notebook=DEBRIEF_NOTEBOOK)
+
+
+def debrief_link_html(codes, lang: str, page_url: str | None, css: str = "") -> str:
+    """Return the "Open debrief" link (opens a new tab; its address is not printed)."""
+    url = debrief_url(codes, lang, page_url)
+    return (
+        f'<a class="k360-fac-debrief-link {_e(css)}" href="{_e(url, quote=True)}" '
+        f'target="_blank" rel="noopener">{_e(t("fac.debrief.open", lang))}</a>'
+    )
+
+
 def own_code_html(codes, lang: str, page_url: str | None, env: dict | None = None) -> str:
     """Return the facilitator's own code and resume link, folded away (keep it private)."""
     link = join_url(own_page_url(env, page_url), codes.query(None))
@@ -394,7 +431,9 @@ def own_code_html(codes, lang: str, page_url: str | None, env: dict | None = Non
         f'<a class="k360-fac-own-link" href="{_e(link, quote=True)}">{_e(link)}</a><br>'
         f"{_e(t('fac.codes.projector_link', lang))} "
         f'<a class="k360-fac-projector-link" href="{_e(proj, quote=True)}" '
-        f'target="_blank" rel="noopener">{_e(proj)}</a></div></details>'
+        f'target="_blank" rel="noopener">{_e(proj)}</a><br>'
+        f"{_e(t('fac.debrief.own', lang))} {debrief_link_html(codes, lang, page_url)}"
+        "</div></details>"
     )
 
 

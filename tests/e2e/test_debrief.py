@@ -197,20 +197,25 @@ def test_debrief_tabs_and_offline_report(server, ui_lang, e2e_page_factory, brow
         context.close()
 
 
-def test_debrief_opens_a_finished_game_from_the_list(server, ui_lang, e2e_page_factory):
+def test_debrief_shows_no_game_list_and_opens_by_code(server, ui_lang, e2e_page_factory):
     lang = ui_lang
-    session = e2e_page_factory("list", viewport=VIEWPORT)
-    page = session.open(server, ready=f"{APP} .k360-debrief-list select")
-    options = page.locator(f"{APP} .k360-debrief-list select option")
-    assert options.count() == 1 and GAME_CODE in options.first.inner_text()
-    page.locator(f"{APP} .k360-debrief-open-list").click()
-    page.wait_for_selector(f"{APP} .k360-debrief-game-title", timeout=TIMEOUT_MS)
-    assert (
-        t("debrief.tab.reflection", lang) in page.locator(f"{APP} .k360-debrief-tabs").inner_text()
-    )
-    # a wrong code is refused with a message, the open game stays
+    session = e2e_page_factory("by-code", viewport=VIEWPORT)
+    page = session.open(server, ready=f"{APP} .k360-debrief-code input")
+    # the finished games of the store are not listed (privacy on a shared server)
+    assert page.locator(f"{APP} .k360-debrief-list").count() == 0
+    assert page.locator(f"{APP} .k360-debrief-open-list").count() == 0
+    assert GAME_CODE not in page.locator(APP).inner_text()
+    # a wrong code is refused with a message
     page.locator(f"{APP} .k360-debrief-game input").fill(GAME_CODE)
     page.locator(f"{APP} .k360-debrief-code input").fill("WRONG-CODE")
     page.locator(f"{APP} .k360-debrief-open").click()
     page.wait_for_selector(f'{APP} .k360-debrief-msg [data-kind="error"]', timeout=TIMEOUT_MS)
-    shot(page, "list", lang)
+    assert page.locator(f"{APP} .k360-debrief-game-title").count() == 0
+    # the facilitator's code opens the game
+    page.locator(f"{APP} .k360-debrief-code input").fill(FAC_CODE)
+    page.locator(f"{APP} .k360-debrief-open").click()
+    page.wait_for_selector(f"{APP} .k360-debrief-game-title", timeout=TIMEOUT_MS)
+    assert (
+        t("debrief.tab.reflection", lang) in page.locator(f"{APP} .k360-debrief-tabs").inner_text()
+    )
+    shot(page, "by_code", lang)

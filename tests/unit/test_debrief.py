@@ -391,7 +391,50 @@ def test_app_opens_a_game_from_the_query_string(tmp_path):
         store.close()
 
 
-def test_app_lists_finished_games_and_refuses_wrong_codes(tmp_path):
+def _widgets(widget) -> list:
+    """Every widget shown under ``widget`` (what the page's widget state holds)."""
+    out, stack = [], [widget]
+    while stack:
+        w = stack.pop()
+        out.append(w)
+        stack.extend(getattr(w, "children", ()))
+    return out
+
+
+def test_app_hides_the_finished_games_by_default_and_opens_only_by_code(tmp_path):
+    from k360lib.game.session import create_game
+    from k360lib.widgets.debrief import DebriefApp
+
+    store = store_with_game(
+        tmp_path / "games.sqlite3", play_game("kurz", "cooperative", seed=3).events
+    )
+    try:
+        create_game(store, "kurz", seed=1)
+        app = DebriefApp("en", store=store, query="")
+        assert app.debrief is None
+        shown = _widgets(app.container)
+        assert app._list not in shown and app._list_btn not in shown
+        assert app._refresh_btn not in shown
+        # nothing of the store's games reaches the page, not even in a hidden widget
+        assert list(app._list.options) == []
+        assert GAME_CODE not in _texts(app.container) and "sim-3" not in _texts(app.container)
+        app._on_open_list()  # no list: nothing opens without a code
+        assert app.debrief is None
+        assert app.relaunch_kwargs()["list_games"] is False
+        app.open_code(GAME_CODE, "WRONG-CODE")
+        assert app.debrief is None and "k360-msg-error" in app._msg.value
+        app.open_code(GAME_CODE.lower(), SEAT_CODE)  # a role's code opens the debrief too
+        assert app.debrief is not None and app.debrief.state.game_id == "sim-3"
+        # the typed codes work through the form as well
+        app2 = DebriefApp("en", store=store, query="")
+        app2._game_code.value, app2._code_in.value = GAME_CODE, FAC_CODE
+        app2._open_btn.click()
+        assert app2.debrief is not None and app2.debrief.state.game_id == "sim-3"
+    finally:
+        store.close()
+
+
+def test_app_lists_finished_games_with_list_games(tmp_path):
     from k360lib.game.session import create_game
     from k360lib.widgets.debrief import DebriefApp
 
@@ -400,16 +443,14 @@ def test_app_lists_finished_games_and_refuses_wrong_codes(tmp_path):
     )
     try:
         create_game(store, "kurz", seed=1)  # a running game: not in the list
-        app = DebriefApp("en", store=store, query="")
+        app = DebriefApp("en", store=store, query="", list_games=True)
         assert app.debrief is None
+        assert app._list in _widgets(app.container)
         assert [v for _, v in app._list.options] == ["sim-3"]
         app._on_open_list()
         assert app.debrief is not None and app.debrief.state.game_id == "sim-3"
-        app2 = DebriefApp("en", store=store, query="")
-        app2.open_code(GAME_CODE, "WRONG-CODE")
-        assert app2.debrief is None and "k360-msg-error" in app2._msg.value
-        app2.open_code(GAME_CODE.lower(), SEAT_CODE)  # a role's code opens the debrief too
-        assert app2.debrief is not None
+        # the language switch keeps the list
+        assert app.relaunch_kwargs()["list_games"] is True
     finally:
         store.close()
 
@@ -417,7 +458,11 @@ def test_app_lists_finished_games_and_refuses_wrong_codes(tmp_path):
 def test_app_with_an_empty_store_says_so(tmp_path):
     from k360lib.widgets.debrief import DebriefApp
 
-    app = DebriefApp("de", store=str(tmp_path / "empty.sqlite3"), query="")
+    path = tmp_path / "empty.sqlite3"
+    quiet = DebriefApp("de", store=str(path), query="")  # no list: the store is not even read
+    assert quiet._msg.value == "" and not path.exists()
+    quiet.close()
+    app = DebriefApp("de", store=str(path), query="", list_games=True)
     assert "noch kein beendetes Spiel" in app._msg.value
     assert app._list_btn.disabled
     app.close()

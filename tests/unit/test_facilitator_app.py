@@ -165,6 +165,56 @@ def test_join_links_codes_and_qr_per_seat(db):
     assert 'href="04_mitspielen.ipynb?game=' in app._codes_html.value
 
 
+def test_debrief_link_carries_the_facilitator_code_and_opens_the_game(db):
+    from html import unescape
+
+    from k360lib.widgets.debrief import DebriefApp
+    from k360lib.widgets.shell import lang_from_query
+
+    app = started(db, lang="en")
+    app.show_view("join")
+    # folded with the own code (the join view may be on the projector), never in the codes table
+    own = app._own_html.value
+    assert own.startswith('<details class="k360-fac-own-details">')
+    assert 'class="k360-fac-debrief-link' in own and t("fac.debrief.open", "en") in own
+    assert "k360-fac-debrief-link" not in app._codes_html.value
+    assert app._debrief_ctrl.value == ""  # not prominent while the game runs
+    for _ in range(100):
+        if app.state.status == "ended":
+            break
+        app.advance()
+    assert app.state.status == "ended"
+    box = app._debrief_ctrl.value
+    assert "k360-fac-debrief-ended" in box and app._debrief_ctrl in app._control.children
+    hrefs = re.findall(r'class="k360-fac-debrief-link[^"]*" href="([^"]+)"', box)
+    assert len(hrefs) == 1
+    assert app.codes.facilitator not in re.sub(r'href="[^"]*"', "", box)  # only in the href
+    url = urlsplit(unescape(hrefs[0]))
+    # built like the player links: the sibling notebook of the player page
+    assert url.geturl().startswith("http://10.1.2.3:8866/voila/render/05_auswertung.ipynb?")
+    q = parse_qs(url.query)
+    assert q == {"game": [app.codes.game_code], "code": [app.codes.facilitator], "lang": ["en"]}
+    assert re.findall(
+        r'class="k360-fac-debrief-link[^"]*" href="([^"]+)"', app._own_ctrl.value
+    ) == [hrefs[0]]
+    # the debrief notebook opens this game from that query (list off by default)
+    assert lang_from_query(url.query) == "en"
+    debrief = DebriefApp(lang_from_query(url.query), store=db, query=url.query)
+    try:
+        assert debrief.debrief is not None, debrief._msg.value
+        assert debrief.debrief.state.game_id == app.codes.game_id
+        assert debrief.debrief.state.status == "ended"
+        assert app.codes.game_code in debrief._head.value
+        assert debrief._list not in debrief._chooser.children[0].children
+        assert len(debrief._chooser.children) == 1
+    finally:
+        debrief.close()
+    # an unknown player address gives a relative link, as for the players
+    app._base_url.value = ""
+    assert 'href="05_auswertung.ipynb?game=' in app._own_html.value
+    app.close()
+
+
 def test_player_page_url_follows_voila_folder_mode():
     env = {
         "VOILA_REQUEST_URL": "https://hub.example/user/x/voila/render/notebooks/03_spielleitung.ipynb?a=1"
