@@ -64,7 +64,10 @@ Game screen ``.k360-fac-game``:
   (Button), revealed cards ``.k360-fac-card[data-card]`` inside
   ``.k360-fac-cards``; monitor ``table.k360-fac-monitor`` with rows
   ``tr.k360-fac-monitor-row[data-seat][data-role][data-acted][data-done][data-actions]``;
-  the facilitator's own access (as in the join view, folded) at the bottom.
+  the facilitator's own access (as in the join view, folded) at the bottom;
+  once the game has ended ``.k360-fac-debrief-ended`` under the phase bar with
+  ``a.k360-fac-debrief-link`` (opens ``05_auswertung.ipynb?game=…&code=<facilitator
+  code>&lang=…``; the folded own access holds the same link at any time).
 - join: ``table.k360-fac-codes`` with rows ``tr.k360-fac-seat[data-seat][data-code]``
   containing ``.k360-fac-seat-code``, ``a.k360-fac-join-link`` (href = player
   link with ``?game=…&code=…``) and ``.k360-fac-qr svg``; the facilitator's
@@ -633,10 +636,12 @@ class FacilitatorApp:
         self._cards = _cls(W.HTML(), "k360-fac-cards")
         self._monitor = W.HTML()
         self._own_ctrl = W.HTML()
+        self._debrief_ctrl = _cls(W.HTML(), "k360-fac-debrief-box")
         self._control = _cls(
             W.VBox(
                 [
                     self._phasebar,
+                    self._debrief_ctrl,
                     W.HBox(
                         [
                             self._rewind_btn,
@@ -859,6 +864,13 @@ class FacilitatorApp:
         self._cards.value = V.cards_html(st, lang)
         self._monitor.value = V.monitor_html(st, lang)
         self._own_ctrl.value = V.own_code_html(self.codes, lang, self._player_url)
+        self._debrief_ctrl.value = (
+            f'<div class="k360-msg k360-msg-ok k360-fac-debrief-ended">'
+            f"{_e(t('fac.debrief.ended', lang))}<br>"
+            f"{V.debrief_link_html(self.codes, lang, self._player_url, 'k360-fac-debrief-main')}</div>"
+            if ended
+            else ""
+        )
 
     def _render_join(self) -> None:
         self._own_html.value = V.own_code_html(self.codes, self.lang, self._player_url)
@@ -888,7 +900,8 @@ class FacilitatorApp:
                     ),
                 )
                 return
-            self._game_map = GameMap(self.session, self.lang)
+            # the projector is no role's view: neutral legend ("proposal" / "adopted measure")
+            self._game_map = GameMap(self.session, self.lang, neutral=True)
             self._map_box.children = (self._game_map.widget,)
         else:
             self._game_map.update(self.state)

@@ -38,11 +38,18 @@ own proposals blue (``k360-gm-own``), other roles' proposals orange
 (``k360-gm-other``), running measures green squares (``k360-gm-measure``);
 a legend under the map explains them.
 
+Perspective: a map seen by one role (a seat's session, or ``role=``) says
+"own proposal" / "another role's proposal" / "running measure". A map
+without a role — the facilitator's projector, also in hot-seat games, or
+``neutral=True`` — is **neutral**: every proposal has one colour (orange,
+``k360-gm-other``) and the legend says "proposal" / "adopted measure".
+
 CSS hooks (end-to-end tests)
 ----------------------------
 ``.k360-game-map`` (the widget; ``data-k360-channel`` is not on it — the
 iframe ``iframe.k360-game-map-frame`` carries ``data-k360-channel``),
-``.k360-game-map-legend``. Inside the frame: ``.k360-gm-marker.k360-gm-<kind>``
+``.k360-game-map-legend`` (inside: ``.k360-gm-legend`` with
+``data-k360-perspective`` = ``own`` or ``neutral``). Inside the frame: ``.k360-gm-marker.k360-gm-<kind>``
 with ``data-k360-item`` and ``data-k360-area``; ``body[data-k360-markers]``.
 """
 
@@ -278,7 +285,12 @@ class GameMap:
         Language; default the UI language.
     role : str, optional
         Whose proposals count as "own" (default: the session's role; none
-        for the facilitator or a bare state).
+        for the facilitator or a bare state). Without a role the map is
+        neutral (see ``neutral``).
+    neutral : bool, optional
+        Show the map from no role's perspective: one colour for all
+        proposals, legend "proposal" / "adopted measure" (the projector).
+        Default: neutral exactly when there is no role.
     indicator : str, optional
         Colour by this indicator instead of the need score.
     document : str, optional
@@ -303,6 +315,7 @@ class GameMap:
         lang: str | None = None,
         *,
         role: str | None = None,
+        neutral: bool | None = None,
         indicator: str | None = None,
         document: str | None = None,
         height: str = "460px",
@@ -314,6 +327,7 @@ class GameMap:
             role = session.role
         self._session = session
         self._role_fixed = role
+        self._neutral = neutral
         self.indicator = indicator or NEED
         self.selected: str | None = None
         self.channel = f"k360-gm-{uuid.uuid4().hex[:12]}"
@@ -359,21 +373,41 @@ class GameMap:
 
     def _legend_html(self) -> str:
         e = html.escape
-        parts = []
-        for kind in ("own", "other", "measure"):
-            parts.append(
-                f'<span><span class="k360-gm-sw k360-gm-sw-{kind}" '
-                f'style="background:{_MARKER_COLOURS[kind]}"></span>'
-                f"{e(t(f'player.map.marker_{kind}', self.lang))}</span>"
-            )
-        return f'<div class="k360-gm-legend">{"".join(parts)}</div>'
+        if self.neutral:
+            entries = [
+                ("other", t("player.map.marker_proposal", self.lang)),
+                ("measure", t("player.map.marker_adopted", self.lang)),
+            ]
+        else:
+            entries = [
+                ("own", t("player.map.marker_own", self.lang)),
+                ("other", t("player.map.marker_other", self.lang)),
+                ("measure", t("player.map.marker_measure", self.lang)),
+            ]
+        parts = [
+            f'<span><span class="k360-gm-sw k360-gm-sw-{kind}" '
+            f'style="background:{_MARKER_COLOURS[kind]}"></span>{e(text)}</span>'
+            for kind, text in entries
+        ]
+        perspective = "neutral" if self.neutral else "own"
+        return (
+            f'<div class="k360-gm-legend" data-k360-perspective="{perspective}">'
+            f"{''.join(parts)}</div>"
+        )
 
     @property
     def role(self) -> str | None:
-        """Whose proposals are "own" (follows role rotation for a session's map)."""
+        """Whose proposals are "own" (follows role rotation; ``None`` on a neutral map)."""
+        if self._neutral:
+            return None
         if self._session is not None and not self._session.facilitator:
             return self._session.role
         return self._role_fixed
+
+    @property
+    def neutral(self) -> bool:
+        """Whether the map is seen from no role (the projector): no "own" proposals."""
+        return self.role is None
 
     # -- public ----------------------------------------------------------------
     def update(self, state: GameState | None = None) -> bool:

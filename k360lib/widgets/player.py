@@ -8,7 +8,10 @@
   — the reason is the engine's own message (:meth:`GameSession.check`), so
   the screen never disagrees with the rules. :meth:`PlayerPanel.refresh`
   reads new events and redraws; several panels can live in one kernel (the
-  facilitator's hot-seat mode), each with its own session.
+  facilitator's hot-seat mode), each with its own session. A redraw (someone
+  else acted) keeps what the player has chosen or typed but not submitted:
+  ballots and co-fund shares are kept per proposal id, the proposal form and
+  the note keep their values.
 - :class:`PlayerApp` — joins with the link's query string (Voilà puts it in
   ``QUERY_STRING``: ``?game=…&code=…``, optionally ``&seat=<seat>``) or a form
   for the two codes, then shows a :class:`PlayerPanel` and polls the store
@@ -245,7 +248,14 @@ class PlayerPanel:
         self._lock = _session_lock(session)
         self._shown_version = -1
         self._form_key = None
+        # widgets kept per proposal id across redraws: a redraw (someone else acted)
+        # must not reset a ballot or a co-fund share the player has not submitted yet
         self._ballots: dict[str, W.ToggleButtons] = {}
+        self._ballot_rows: dict[str, tuple[W.VBox, W.HTML]] = {}
+        self._ballot_cast: dict[str, str | None] = {}
+        self._ballot_role: str | None = None
+        self._prop_rows: dict[str, dict] = {}
+        self._prop_role: str | None = None
         L = self.lang
         with self._lock:
             state = session.state
@@ -329,6 +339,11 @@ class PlayerPanel:
         self._propose.add_class("k360-propose")
         self._propose.add_class("k360-box")
         # -- proposals, vote, results, notes
+        self._proposals_head = W.HTML(f"<h3>{_e(t('player.proposals.heading', L))}</h3>")
+        self._proposals_none = W.HTML(
+            f'<div class="k360-hint">{_e(t("player.proposals.none", L))}</div>'
+        )
+        self._vote_none = W.HTML(f'<div class="k360-hint">{_e(t("player.vote.none", L))}</div>')
         self._proposals = W.VBox()
         self._proposals.add_class("k360-proposals")
         self._proposals.add_class("k360-box")
@@ -648,10 +663,19 @@ class PlayerPanel:
         self._propose_form.layout.display = "" if measures else "none"
         key = (self.role, tuple(self._funders(st)))
         if key != self._form_key:
+            # a funder (a programme) came or went: keep the boxes still there and what
+            # was typed in them; only a new role of this seat starts the form afresh
+            same_role = self._form_key is not None and self._form_key[0] == self.role
             self._form_key = key
+            old_shares, old_partners = self._shares, self._partners
             self._shares = {}
             boxes = []
             for f in self._funders(st):
+                w = old_shares.pop(f, None) if same_role else None
+                if w is not None:
+                    self._shares[f] = w
+                    boxes.append(w)
+                    continue
                 label = role_label(st, f, L)
                 short = getattr(st.rules.roles.get(f), "short", None) or label
                 w = W.BoundedFloatText(
@@ -674,6 +698,11 @@ class PlayerPanel:
             for r in st.roles:
                 if r == self.role:
                     continue
+                c = old_partners.pop(r, None) if same_role else None
+                if c is not None:
+                    self._partners[r] = c
+                    checks.append(c)
+                    continue
                 c = W.Checkbox(
                     value=False,
                     description=role_label(st, r, L),
@@ -685,6 +714,8 @@ class PlayerPanel:
                 self._partners[r] = c
                 checks.append(c)
             self._partners_box.children = checks
+            for gone in (*old_shares.values(), *old_partners.values()):
+                gone.close()
         m = st.rules.measures.get(self._measure.value) if self._measure.value else None
         self._measure_info.value = (
             f'<div class="k360-hint">{_e(m.description.get(L))}</div>' if m is not None else ""
@@ -734,12 +765,19 @@ class PlayerPanel:
     def _render_proposals(self, st) -> None:
         L = self.lang
         cur = st.scenario.currency
-        rows = [W.HTML(f"<h3>{_e(t('player.proposals.heading', L))}</h3>")]
         props = sorted(
             (p for p in st.proposals.values() if p.round == st.round), key=lambda p: p.number
         )
+        if self._prop_role != self.role:  # a new role: own and others' rows swap
+            self._prop_role = self.role
+            for pid in list(self._prop_rows):
+                self._drop_proposal_row(pid)
+        shown = {p.id for p in props}
+        for pid in [pid for pid in self._prop_rows if pid not in shown]:
+            self._drop_proposal_row(pid)
+        rows: list[W.Widget] = [self._proposals_head]
         if not props:
-            rows.append(W.HTML(f'<div class="k360-hint">{_e(t("player.proposals.none", L))}</div>'))
+            rows.append(self._proposals_none)
         for p in props:
             own = p.lead == self.role
             meas = st.rules.measures[p.measure]
@@ -788,66 +826,101 @@ class PlayerPanel:
             body = "<br>".join(_e(x) for x in lines)
             if p.note:
                 body += f'<div class="k360-muted k360-proposal-note">{_e(p.note)}</div>'
-            parts: list[W.Widget] = [W.HTML(f'<div class="k360-pline">{body}</div>')]
+            entry = self._prop_rows.get(p.id) or self._proposal_row(p.id, own)
+            entry["pline"].value = f'<div class="k360-pline">{body}</div>'
+            row = entry["row"]
+            status_cls = f"k360-status-{p.status}"
+            for c in [c for c in row._dom_classes if c.startswith("k360-status-")]:
+                if c != status_cls:
+                    row.remove_class(c)
+            row.add_class(status_cls)
+            parts: list[W.Widget] = [entry["pline"]]
             reasons: list[str] = []
             if p.status == "open":
-                buttons: list[W.Widget] = []
                 if own:
-                    b = W.Button(description=t("player.withdraw", L))
-                    b.add_class("k360-withdraw")
+                    b = entry["withdraw"]
                     why = self._check(C.withdraw(p.id))
                     b.disabled = why is not None
                     if why:
                         reasons.append(why)
-                    b.on_click(lambda _b, pid=p.id: self._on_withdraw(pid))
-                    buttons.append(b)
                 else:
-                    b = W.Button(description=t("player.cosign", L))
-                    b.add_class("k360-cosign")
+                    b, share, fb = entry["cosign"], entry["share"], entry["cofund"]
                     why = self._check(C.cosign(p.id))
                     b.disabled = why is not None
                     if why:
                         reasons.append(why)
-                    b.on_click(lambda _b, pid=p.id: self._on_cosign(pid))
                     asked = p.pledges.get(self.role, p.shares.get(self.role, 0.0))
-                    share = W.BoundedFloatText(
-                        value=round(100 * asked, 1) if asked else 10.0,
-                        min=0.0,
-                        max=100.0,
-                        step=5.0,
-                        description=t("player.cofund.share", L),
-                        style={"description_width": "auto"},
-                        layout=W.Layout(width="150px"),
-                    )
-                    share.add_class("k360-cofund-share")
-                    fb = W.Button(description=t("player.cofund", L))
-                    fb.add_class("k360-cofund")
+                    default = round(100 * asked, 1) if asked else 10.0
+                    # a box the player has not touched follows the asked (or pledged) share;
+                    # a typed share stays until it is submitted
+                    if entry["default"] is None or share.value == entry["default"]:
+                        share.value = default
+                    entry["default"] = default
                     why_f = self._check(C.cofund(p.id, share.value / 100.0))
                     fb.disabled = why_f is not None
                     if why_f and why_f not in reasons:
                         reasons.append(why_f)
-
-                    def _recheck(change, pid=p.id, btn=fb):
-                        with self._lock:
-                            btn.disabled = (
-                                self._check(C.cofund(pid, float(change["new"]) / 100.0)) is not None
-                            )
-
-                    share.observe(_recheck, names="value")
-                    fb.on_click(lambda _b, pid=p.id, w=share: self._on_cofund(pid, w.value))
-                    buttons += [b, share, fb]
-                parts.append(W.HBox(buttons, layout=W.Layout(flex_flow="row wrap")))
+                parts.append(entry["buttons"])
             if reasons:
-                parts.append(
-                    W.HTML("".join(f'<div class="k360-reason">{_e(r)}</div>' for r in reasons))
+                entry["reasons"].value = "".join(
+                    f'<div class="k360-reason">{_e(r)}</div>' for r in reasons
                 )
-            row = W.VBox(parts)
-            row.add_class("k360-proposal")
-            row.add_class(f"k360-proposal-{p.id}")
-            row.add_class("k360-proposal-own" if own else "k360-proposal-other")
-            row.add_class(f"k360-status-{p.status}")
+                parts.append(entry["reasons"])
+            row.children = parts
             rows.append(row)
         self._proposals.children = rows
+
+    def _proposal_row(self, pid: str, own: bool) -> dict:
+        """Make one proposal's row; it is kept (and updated) while the proposal is shown."""
+        L = self.lang
+        entry: dict = {"pline": W.HTML(), "reasons": W.HTML(), "default": None}
+        if own:
+            b = W.Button(description=t("player.withdraw", L))
+            b.add_class("k360-withdraw")
+            b.on_click(lambda _b: self._on_withdraw(pid))
+            entry["withdraw"] = b
+            buttons = [b]
+        else:
+            b = W.Button(description=t("player.cosign", L))
+            b.add_class("k360-cosign")
+            b.on_click(lambda _b: self._on_cosign(pid))
+            share = W.BoundedFloatText(
+                value=10.0,
+                min=0.0,
+                max=100.0,
+                step=5.0,
+                description=t("player.cofund.share", L),
+                style={"description_width": "auto"},
+                layout=W.Layout(width="150px"),
+            )
+            share.add_class("k360-cofund-share")
+            fb = W.Button(description=t("player.cofund", L))
+            fb.add_class("k360-cofund")
+
+            def _recheck(change):
+                with self._lock:
+                    fb.disabled = (
+                        self._check(C.cofund(pid, float(change["new"]) / 100.0)) is not None
+                    )
+
+            share.observe(_recheck, names="value")
+            fb.on_click(lambda _b: self._on_cofund(pid, share.value))
+            entry.update(cosign=b, share=share, cofund=fb)
+            buttons = [b, share, fb]
+        entry["buttons"] = W.HBox(buttons, layout=W.Layout(flex_flow="row wrap"))
+        row = W.VBox([entry["pline"]])
+        row.add_class("k360-proposal")
+        row.add_class(f"k360-proposal-{pid}")
+        row.add_class("k360-proposal-own" if own else "k360-proposal-other")
+        entry["row"] = row
+        self._prop_rows[pid] = entry
+        return entry
+
+    def _drop_proposal_row(self, pid: str) -> None:
+        entry = self._prop_rows.pop(pid)
+        for w in entry.values():
+            if isinstance(w, W.Widget):
+                w.close()
 
     def _on_cosign(self, pid: str) -> None:
         self._submit(C.cosign(pid), t("player.cosign.done", self.lang, proposal=pid))
@@ -864,30 +937,57 @@ class PlayerPanel:
     def _render_vote(self, st) -> None:
         L = self.lang
         open_props = st.open_proposals()
+        if self._ballot_role != self.role:  # a new role: its own votes
+            self._ballot_role = self.role
+            for pid in list(self._ballots):
+                self._drop_ballot(pid)
+        shown = {p.id for p in open_props}
+        for pid in [pid for pid in self._ballots if pid not in shown]:
+            self._drop_ballot(pid)
         rows = []
-        self._ballots = {}
-        options = [
-            (t("player.vote.yes", L), "yes"),
-            (t("player.vote.no", L), "no"),
-            (t("player.vote.abstain", L), "abstain"),
-        ]
         for p in open_props:
             cast = p.votes.get(self.role)
-            tb = W.ToggleButtons(options=options, index=None, style={"button_width": "auto"})
-            if cast is not None:
-                tb.value = cast
-            tb.add_class(f"k360-ballot-{p.id}")
-            tb.observe(lambda _c: self._update_vote_check(), names="value")
-            self._ballots[p.id] = tb
-            label = (
+            tb = self._ballots.get(p.id)
+            if tb is None:
+                tb = W.ToggleButtons(
+                    options=[
+                        (t("player.vote.yes", L), "yes"),
+                        (t("player.vote.no", L), "no"),
+                        (t("player.vote.abstain", L), "abstain"),
+                    ],
+                    index=None,
+                    style={"button_width": "auto"},
+                )
+                tb.add_class(f"k360-ballot-{p.id}")
+                tb.observe(lambda _c: self._update_vote_check(), names="value")
+                self._ballots[p.id] = tb
+                label = W.HTML()
+                self._ballot_rows[p.id] = (W.VBox([label, tb]), label)
+                self._ballot_cast[p.id] = None
+            row, label = self._ballot_rows[p.id]
+            # the ballot shows a vote cast (here or on another screen of this seat);
+            # otherwise it keeps the choice the player has not submitted yet
+            if cast != self._ballot_cast[p.id]:
+                self._ballot_cast[p.id] = cast
+                if cast is not None:
+                    tb.value = cast
+            text = (
                 f"{p.id}: {measure_label(st, p.measure, L)} – {area_label(st, p.area)} "
                 f"({role_label(st, p.lead, L)})"
             )
-            rows.append(W.VBox([W.HTML(f"<div>{_e(label)}</div>"), tb]))
+            label.value = f"<div>{_e(text)}</div>"
+            rows.append(row)
         if not open_props:
-            rows.append(W.HTML(f'<div class="k360-hint">{_e(t("player.vote.none", L))}</div>'))
+            rows.append(self._vote_none)
         self._vote_rows.children = rows
         self._update_vote_check()
+
+    def _drop_ballot(self, pid: str) -> None:
+        tb = self._ballots.pop(pid)
+        row, label = self._ballot_rows.pop(pid)
+        self._ballot_cast.pop(pid, None)
+        for w in (row, label, tb):
+            w.close()
 
     def _ballot_values(self) -> dict[str, str]:
         return {pid: tb.value for pid, tb in self._ballots.items() if tb.value is not None}
@@ -1016,6 +1116,57 @@ class PlayerPanel:
             self._note_text.value = ""
 
 
+#: glibc ``mallopt`` parameter ``M_MMAP_THRESHOLD`` and the value a player kernel uses
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD = 128 * 1024
+_heap_tuned = False
+
+
+def limit_heap_growth() -> bool:
+    """Keep a player kernel's heap small: large buffers go back to the OS when freed.
+
+    glibc serves allocations of 128 KiB and more with ``mmap`` — until the
+    first such buffer is freed; then it raises that threshold (up to 32 MiB)
+    and later large buffers (the JSON of the map widget, a few hundred KiB
+    per message) stay in the heap, which never shrinks. Fixing the threshold
+    at 128 KiB (``mallopt(M_MMAP_THRESHOLD)``, what ``MALLOC_MMAP_THRESHOLD_=131072``
+    does) keeps a player kernel about 2 MiB smaller (``bench/game_apps.py``).
+    Once per process; does nothing where the C library is not glibc.
+
+    Returns
+    -------
+    bool
+        Whether the threshold is set (now or before).
+    """
+    global _heap_tuned
+    if _heap_tuned:
+        return True
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return False
+        import ctypes
+
+        _heap_tuned = ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) == 1
+    except (AttributeError, OSError, ValueError):  # not glibc / not Linux
+        return False
+    return _heap_tuned
+
+
+def release_free_memory() -> bool:
+    """Give the heap's free memory back to the OS (glibc ``malloc_trim``); ``False`` elsewhere.
+
+    The player app calls it on its first poll (after the screen was sent)
+    and after each redraw: building and sending the widgets leaves freed
+    buffers in the heap (about 0.7 MiB).
+    """
+    if not limit_heap_growth():
+        return False
+    import ctypes
+
+    ctypes.CDLL(None).malloc_trim(0)
+    return True
+
+
 class PlayerApp:
     """Join a game as a role group and play it (see the module docstring).
 
@@ -1042,6 +1193,8 @@ class PlayerApp:
     """
 
     def __init__(self, lang: str | None = None, query: str | None = None, store=None, *, poll=True):
+        limit_heap_growth()  # a player kernel stays light (see the function)
+        self._trimmed = False  # see refresh()
         self.lang = normalize_lang(lang)
         self._store = store
         self._own_store = store is None
@@ -1139,7 +1292,11 @@ class PlayerApp:
 
     def refresh(self) -> bool:
         """Bring the panel up to date (what the poller calls); return whether it redrew."""
-        return self.panel.refresh() if self.panel is not None else False
+        redrawn = self.panel.refresh() if self.panel is not None else False
+        if redrawn or not self._trimmed:  # the first poll comes after the screen was sent
+            release_free_memory()
+            self._trimmed = True
+        return redrawn
 
     def relaunch_kwargs(self) -> dict:
         """Keep the joined game when the language switch rebuilds the app."""

@@ -131,3 +131,61 @@ def test_snapshot_document_bakes_in_fills_and_markers(session):
     tail = doc[doc.rfind("window.k360game.initial=") :]
     assert '"id":"P1"' in tail and "</script><b>" not in tail
     assert '"legend":' in tail
+
+
+def _legend_texts(gm) -> list[str]:
+    return [html.unescape(x) for x in re.findall(r"</span>([^<]+)</span>", gm._legend.value)]
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_map_without_a_role_has_a_neutral_legend_and_one_proposal_colour(session, lang):
+    from k360lib.i18n import t
+
+    boss, player = session
+    boss.submit(C.draw_card())
+    boss.submit(C.advance())
+    player.poll()
+    player.submit(C.propose("familienzentrum", "SR15"))
+    boss.poll()
+    own = GameMap(player, lang)
+    assert not own.neutral and 'data-k360-perspective="own"' in own._legend.value
+    assert _legend_texts(own) == [
+        t("player.map.marker_own", lang),
+        t("player.map.marker_other", lang),
+        t("player.map.marker_measure", lang),
+    ]
+    # the facilitator's map (the projector, also in hot-seat games) is no role's view
+    for gm in (
+        GameMap(boss, lang, document=own._document),
+        GameMap(boss.state, lang, document=own._document),
+        GameMap(player, lang, neutral=True, document=own._document),
+    ):
+        assert gm.neutral and gm.role is None
+        assert 'data-k360-perspective="neutral"' in gm._legend.value
+        texts = _legend_texts(gm)
+        assert texts == [
+            t("player.map.marker_proposal", lang),
+            t("player.map.marker_adopted", lang),
+        ]
+        assert t("player.map.marker_own", lang) not in gm._legend.value
+        assert "k360-gm-sw-own" not in gm._legend.value
+        assert [(i["id"], i["kind"]) for i in gm.items(boss.state)] == [("P1", "other")]
+    # a bare state with a role given is that role's view
+    assert not GameMap(boss.state, lang, role="jugendamt", document=own._document).neutral
+
+
+def test_the_facilitators_projector_map_is_neutral(tmp_path):
+    from k360lib.i18n import t
+    from k360lib.widgets.facilitator import FacilitatorApp
+
+    app = FacilitatorApp(lang="en", store=str(tmp_path / "g.sqlite3"), live=False, query="")
+    app._scenario.value = "kurz"
+    app._mode.value = "hotseat"
+    app._create_btn.click()
+    assert app.session is not None, app._msg.value
+    app.show_view("projector")
+    gm = app._game_map
+    assert gm is not None and gm.neutral
+    assert 'data-k360-perspective="neutral"' in gm._legend.value
+    assert t("player.map.marker_proposal", "en") in gm._legend.value
+    assert t("player.map.marker_own", "en") not in gm._legend.value

@@ -346,3 +346,119 @@ def test_the_language_switch_keeps_the_joined_game(game):
     assert shell.app.panel.role == "politik" and shell.app.panel.session.store is store
     assert "Phase: Situation" in shell.app.panel._status.value.replace("phase: ", "Phase: ")
     assert shell.app.panel.map.has_map
+
+
+# -- a redraw caused by someone else keeps what a player has chosen but not submitted ----------
+def test_unsubmitted_ballot_survives_another_groups_vote(game):
+    store, codes, boss, _ = game
+    to_phase(boss, "planung")
+    lead = GameSession(store, codes.game_id, seat="jugendamt")
+    lead.submit(C.propose("familienzentrum", "SR15"))
+    to_phase(boss, "beschluss")
+    a = PlayerApp("de", query=codes.query("wohlfahrtsverband"), store=store, poll=False)
+    b = PlayerApp("de", query=codes.query("politik"), store=store, poll=False)
+    pa = a.panel
+    ballot = pa._ballots["P1"]
+    ballot.value = "yes"  # chosen, not yet submitted
+    assert not pa._vote_btn.disabled
+    b.panel._ballots["P1"].value = "no"
+    b.panel._vote_btn.click()
+    assert "k360-ok" in b.panel._message.value
+    assert a.refresh() is True  # the politics group's vote arrived: a redraw
+    assert pa._ballots["P1"].value == "yes"
+    assert pa._ballots["P1"] is ballot  # the same widget, not a new one
+    assert any(ballot in w.children for w in pa._vote_rows.children if hasattr(w, "children"))
+    assert not pa._vote_btn.disabled, pa._vote_reason.value
+    pa._vote_btn.click()
+    assert "k360-ok" in pa._message.value
+    boss.poll()
+    assert boss.state.proposals["P1"].votes == {"politik": "no", "wohlfahrtsverband": "yes"}
+    # after the submit the ballot shows the cast vote
+    a.refresh()
+    assert pa._ballots["P1"].value == "yes"
+
+
+def test_unsubmitted_cofund_share_and_typed_texts_survive_a_redraw(game):
+    store, codes, boss, _ = game
+    to_phase(boss, "planung")
+    a = PlayerApp("de", query=codes.query("wohlfahrtsverband"), store=store, poll=False)
+    b = PlayerApp("de", query=codes.query("jugendamt"), store=store, poll=False)
+    pb = b.panel
+    pb._measure.value = "familienzentrum"
+    pb._shares["jugendamt"].value = 70.0
+    pb._shares["wohlfahrtsverband"].value = 30.0
+    pb._propose_btn.click()
+    assert "k360-ok" in pb._message.value
+    pa = a.panel
+    assert a.refresh() is True
+    share = next(w for w in walk(row(pa, "P1")) if "k360-cofund-share" in w._dom_classes)
+    assert share.value == 30.0
+    share.value = 25.0  # typed, not yet submitted
+    # … and the proposal form and the reflection note, half filled in
+    measures = [v for _, v in pa._measure.options]
+    areas = [v for _, v in pa._area.options]
+    pa._measure.value = measures[-1]
+    pa._area.value = areas[3]
+    pa._shares["wohlfahrtsverband"].value = 55.0
+    pa._shares["jugendamt"].value = 45.0
+    pa._partners["jugendamt"].value = True
+    pa._note.value = "Noch nicht fertig <b>"
+    pa._note_prompt.value = -1
+    pa._note_text.value = "Halber Gedanke"
+    # someone else acts: the youth office proposes again and the politics group co-signs
+    pb._measure.value = "beteiligung"
+    pb._area.value = [v for _, v in pb._area.options][5]
+    pb._propose_btn.click()
+    assert "k360-ok" in pb._message.value
+    GameSession(store, codes.game_id, seat="politik").submit(C.cosign("P1"))
+    assert a.refresh() is True
+    assert {"k360-proposal-P1", "k360-proposal-P2"} <= {
+        c for w in pa._proposals.children for c in w._dom_classes
+    }
+    share_now = next(w for w in walk(row(pa, "P1")) if "k360-cofund-share" in w._dom_classes)
+    assert share_now.value == 25.0
+    assert pa._measure.value == measures[-1] and pa._area.value == areas[3]
+    assert pa._shares["wohlfahrtsverband"].value == 55.0
+    assert pa._shares["jugendamt"].value == 45.0
+    assert pa._partners["jugendamt"].value is True
+    assert pa._note.value == "Noch nicht fertig <b>"
+    assert pa._note_prompt.value == -1 and pa._note_text.value == "Halber Gedanke"
+    # submitting still works, with the values kept
+    row_button(pa, "P1", "k360-cofund").click()
+    assert "k360-ok" in pa._message.value, pa._message.value
+    pa._note_btn.click()
+    assert "k360-ok" in pa._message.value and pa._note_text.value == ""
+    boss.poll()
+    assert boss.state.proposals["P1"].pledges["wohlfahrtsverband"] == pytest.approx(0.25)
+    assert boss.state.notes[-1]["text"] == "Halber Gedanke"
+    assert boss.state.notes[-1]["prompt"] is None
+    # after the pledge the box shows the pledged share
+    share_now = next(w for w in walk(row(pa, "P1")) if "k360-cofund-share" in w._dom_classes)
+    assert share_now.value == 25.0
+
+
+def test_typed_shares_survive_a_new_funding_programme(game):
+    store, codes, boss, _ = game
+    app = PlayerApp("en", query=codes.query("jugendamt"), store=store, poll=False)
+    panel = app.panel
+    assert "land_familien" not in panel._shares
+    panel._shares["jugendamt"].value = 50.0
+    panel._shares["wohlfahrtsverband"].value = 50.0
+    panel._partners["wohlfahrtsverband"].value = True
+    kept = panel._shares["jugendamt"]
+    boss.submit(C.choose_card("landesprogramm"))  # a new funder appears in the form
+    assert app.refresh() is True
+    assert "land_familien" in panel._shares
+    assert panel._shares["land_familien"] in panel._shares_box.children
+    assert panel._shares["jugendamt"] is kept and kept.value == 50.0
+    assert panel._shares["wohlfahrtsverband"].value == 50.0
+    assert panel._partners["wohlfahrtsverband"].value is True
+    to_phase(boss, "planung")
+    app.refresh()
+    panel._measure.value = "familienzentrum"
+    assert not panel._propose_btn.disabled, panel._propose_reason.value
+    panel._propose_btn.click()
+    boss.poll()
+    prop = boss.state.proposals["P1"]
+    assert prop.shares == {"jugendamt": 0.5, "wohlfahrtsverband": 0.5}
+    assert prop.partners == ["wohlfahrtsverband"]
