@@ -206,9 +206,15 @@ def test_two_rounds_facilitator_and_three_players(
         assert f"{XSS} {seat}" in p.notes_text()
         assert p.page.locator(".k360-note-list script").count() == 0
     _shot(fw.page, f"{lang}_player_reflexion")
+    # the facilitator's screen polls the store: wait until every note has arrived
+    expected = [f"{XSS} {seat}" for seat in players]
+    deadline = time.monotonic() + 10
     log = fac.log_text()
-    for seat in players:
-        assert f"{XSS} {seat}" in log
+    while not all(text in log for text in expected) and time.monotonic() < deadline:
+        time.sleep(0.25)
+        log = fac.log_text()
+    for text in expected:
+        assert text in log
     assert fac.page.locator(".k360-fac script").count() == 0
     _shot(fac.page, f"{lang}_facilitator_log")
 
