@@ -165,6 +165,21 @@ def e2e_page(e2e_page_factory) -> BrowserSession:
     return e2e_page_factory()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _doc_shots():
+    """Opt-in: with ``K360_DOC_SHOTS=docs/img`` copy selected screenshots there (see doc_shots.py)."""
+    import time
+
+    from .doc_shots import copy_doc_shots, target_dir
+    from .harness import ARTIFACTS
+
+    started = time.time() - 1
+    yield
+    target = target_dir(REPO_ROOT)
+    if target is not None:
+        copy_doc_shots(ARTIFACTS, target, since=started)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """After a passing test body, fail on CDN requests or uncaught page errors."""
