@@ -698,8 +698,9 @@ class FacilitatorApp:
             W.VBox(
                 [
                     self._proj_head,
-                    W.HBox(
-                        [self._map_box, side], layout=W.Layout(flex_flow="row wrap", gap="16px")
+                    _cls(
+                        W.HBox([self._map_box, side], layout=W.Layout(flex_flow="row wrap")),
+                        "k360-fac-projector-row",
                     ),
                     self._proposals,
                 ]

@@ -96,6 +96,7 @@ CSS = """<style>
 .k360-fac .k360-fac-better{color:#1b5e20;}
 .k360-fac .k360-fac-worse{color:#b2182b;}
 .k360-fac .k360-fac-projector .k360-fac-big{font-size:1.8em;font-weight:700;}
+.k360-fac .k360-fac-projector-row{gap:16px;}
 .k360-fac .k360-status-approved{color:#1b5e20;font-weight:700;}
 .k360-fac .k360-status-rejected,.k360-fac .k360-status-unfunded,.k360-fac .k360-status-withdrawn{color:#b2182b;}
 .k360-fac .k360-fac-log{max-height:420px;overflow-y:auto;}
