@@ -24,7 +24,7 @@ from k360lib.errors import DataError
 if TYPE_CHECKING:  # pragma: no cover
     from k360lib.atlas.model import Atlas
 
-__all__ = ["DATA_ENV", "data_dir", "default_atlas"]
+__all__ = ["DATA_ENV", "data_dir", "default_atlas", "default_atlas_source"]
 
 #: environment variable holding the atlas folder the apps open
 DATA_ENV = "K360_DATA"
@@ -61,3 +61,31 @@ def default_atlas() -> Atlas:
     if not (folder / AREAS_FILE).is_file():
         raise DataError("serve.data_missing", path=str(folder), missing=AREAS_FILE)
     return Atlas.load(folder)
+
+
+def default_atlas_source() -> Path | Atlas:
+    """Return what the atlas app opens: an atlas *folder* when there is one, else the atlas.
+
+    The folder in ``$K360_DATA``, else the bundled demo folder; only when no
+    demo folder is installed, the generated demo city. A folder lets
+    :class:`~k360lib.widgets.AtlasExplorer` show its stored first view without
+    loading pandas/geopandas first (the page-load fast path).
+
+    Raises
+    ------
+    DataError
+        If ``$K360_DATA`` names a folder that is not an atlas folder.
+    """
+    from k360lib.atlas.model import AREAS_FILE
+
+    folder = data_dir()
+    if folder is not None:
+        if not (folder / AREAS_FILE).is_file():
+            raise DataError("serve.data_missing", path=str(folder), missing=AREAS_FILE)
+        return folder
+    from k360lib.atlas.demo import demo_data_dir
+
+    demo = demo_data_dir()
+    if (demo / AREAS_FILE).is_file():
+        return demo
+    return default_atlas()

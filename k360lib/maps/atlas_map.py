@@ -33,10 +33,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from k360lib.atlas import classify as cl
 from k360lib.atlas.privacy import public_values
 from k360lib.errors import DataError
 from k360lib.i18n import normalize_lang, t
+from k360lib.maps._lazy import LazyModule
 from k360lib.maps.assets import CLUSTER_ASSETS
 from k360lib.maps.client import CLIENT_CSS, CLIENT_JS
 from k360lib.maps.elements import HATCH_ID, hatch_svg, script_json
@@ -48,6 +48,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from k360lib.atlas.model import Atlas
+
+#: classification (numpy, mapclassify): imported on first use, so a kernel that shows a
+#: stored first view (:mod:`k360lib.maps.snapshot`) does not wait for numpy
+cl = LazyModule("k360lib.atlas.classify")
 
 __all__ = [
     "AREA_STYLE",
@@ -518,7 +522,7 @@ class AtlasMap:
             suppressed=vals["suppressed"].astype(bool).tolist(),
             indicator=indicator,
             label=label_of(atlas, indicator, self.lang),
-            unit=str(info.get("unit") or ""),
+            unit=str(info.get(f"unit_{self.lang}") or info.get("unit") or ""),
             polarity=_polarity(info),
             kind=info.get("kind"),
             year=int(year),

@@ -83,7 +83,7 @@ CLIENT_JS = r"""
     var x = 0, y = 0;
     for (i = 0; i + 1 < vals.length; i += 2) {
       x += vals[i]; y += vals[i + 1];
-      out.push([y / scale, x / scale]);
+      out.push(L.latLng(y / scale, x / scale));  // Leaflet keeps LatLng objects as they are
     }
     return out;
   }
@@ -152,12 +152,13 @@ CLIENT_JS = r"""
       group.addLayer(layer);
       self.layers.push(layer);
     });
-    group.addTo(map);
     // until the user moves the map, keep the whole city in view when the frame is resized
     // (Voilà may lay the frame out after the map was created)
     var home = group.getBounds(), touched = false, pendingFit = null;
     var FIT = {maxZoom: 14, padding: [60, 60], animate: false};
+    // the view first, then the areas: each polygon is projected and drawn once, not twice
     if (home.isValid()) { map.fitBounds(home, {animate: false}); }
+    group.addTo(map);
     function touch() { touched = true; }
     map.on("dragstart", touch);
     map.getContainer().addEventListener("wheel", touch, {passive: true});
@@ -426,10 +427,19 @@ CLIENT_JS = r"""
         try { cfg.profile = decodeProfile(JSON.parse(p.textContent)); } catch (err) { if (window.console) { console.warn("k360:", err); } }
       }
     }
+    // the app's hidden "drawn" button: clicking it tells the kernel that the map is on screen,
+    // so it starts its background work (data, panels) only now, not while the page loads
+    var drawnSent = false;
+    function reportDrawn() {
+      if (drawnSent || !pdoc) { return; }
+      var button = pdoc.querySelector("." + channel + "-drawn");
+      if (button) { drawnSent = true; button.click(); }
+    }
     if (pdoc) {
       self.channel = channel;
       poll();
-      self.observer = new MutationObserver(poll);
+      requestAnimationFrame(function () { setTimeout(reportDrawn, 0); });  // after the first paint
+      self.observer = new MutationObserver(function () { poll(); if (!drawnSent) { requestAnimationFrame(reportDrawn); } });
       self.observer.observe(pdoc.body, {childList: true, subtree: true, characterData: true});
     }
 

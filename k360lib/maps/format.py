@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 
-from k360lib.atlas.classify import format_number as _format
-
 __all__ = ["decimals_for", "format_value", "number_format"]
 
 
@@ -71,7 +69,9 @@ def format_value(
     """
     if value is None or not math.isfinite(float(value)):
         return ""
-    number = _format(float(value), number_format(decimals), lang)
+    from k360lib.atlas.classify import format_number  # numpy: not before it is needed
+
+    number = format_number(float(value), number_format(decimals), lang)
     if (
         number.startswith("-")
         and float(number.lstrip("-").replace(",", "").replace(".", "") or 0) == 0

@@ -45,10 +45,26 @@ and code only (:meth:`k360lib.maps.AtlasMap.live_document`). States,
 area profiles (popups) and facility points (only the kinds switched on)
 arrive through channel widgets. So the document is rendered once per dataset
 and cached on disk; a new kernel serving the same city needs neither folium
-nor the rendering time. What the first map does not need — need index,
-ranking, hotspots, the tabs below the map — is computed in a background
-thread while the browser draws the page (``defer``). ``live=False`` falls
-back to re-rendering the whole frame (for front ends that isolate the page).
+nor the rendering time. ``live=False`` falls back to re-rendering the whole
+frame (for front ends that isolate the page).
+
+Fast start — the page load
+--------------------------
+Opened on an atlas *folder* (``AtlasExplorer("city")``), the explorer stores
+its first view — header, control options, the map frame and its first state
+— keyed by the folder's bytes, the code and the options
+(:mod:`k360lib.maps.snapshot`). A kernel that finds it shows it at once,
+without pandas, geopandas or numpy (about 0.1 s of CPU instead of ~0.8 s),
+and loads the data in a background thread (``k360-atlas-loader``); every
+control waits for that data before it acts. Nothing else runs in the kernel
+while the page loads: the live map clicks a hidden button once it is drawn
+(:meth:`AtlasExplorer._on_drawn`), and only then does the kernel load the
+data and build what the first map does not need — need index, ranking,
+hotspots, the tabs below the map (after :data:`DRAWN_TIMEOUT_S` without that
+click it starts anyway). Widgets are created on the kernel's main thread
+only (:func:`_later`): ipywidgets reads its widget registry while it answers
+the page. An :class:`~k360lib.atlas.model.Atlas` object still works as
+before (no snapshot: the data is already loaded).
 
 The map is in an ``ipywidgets.HTML`` value, never in an ``Output`` widget:
 Voilà can hang on the first render of a large ``Output`` (voila issue #1428).
@@ -69,6 +85,7 @@ import copy
 import html
 import logging
 import math
+import os
 import re
 import threading
 import uuid
@@ -77,11 +94,18 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as W
 
-from k360lib.atlas import classify as cl
 from k360lib.errors import DataError, K360Error
 from k360lib.i18n import normalize_lang, t
 from k360lib.maps import AtlasMap, MapState, srcdoc_iframe
-from k360lib.report.profile import info_of, label_of
+from k360lib.maps._lazy import LazyModule
+from k360lib.maps.snapshot import (
+    files_fingerprint,
+    load_snapshot,
+    snapshot_key,
+    snapshot_path,
+    store_snapshot,
+)
+from k360lib.report.profile import info_of, label_of, sources_of, text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -97,6 +121,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("k360.widgets")
+#: classification (numpy): imported on first use, not before a stored first view is shown
+cl = LazyModule("k360lib.atlas.classify")
 
 #: ``id`` of the map's iframe (end-to-end tests find the map by it)
 MAP_FRAME_ID = "k360-atlas-map"
@@ -119,6 +145,10 @@ _PREFERRED_KINDS = ("rate", "share")
 TABLE_ROWS = 15
 #: weights a slider offers
 MAX_WEIGHT = 3.0
+#: kind of the explorer's first-view snapshots (see :mod:`k360lib.maps.snapshot`)
+SNAPSHOT_KIND = "atlas_explorer"
+#: seconds a kernel waits for the browser's "map drawn" before it builds the panels anyway
+DRAWN_TIMEOUT_S = 10.0
 
 _CSS = """<style>
 .k360-app h2.k360-title{margin:0 0 4px 0;font-size:1.5em;font-weight:600;}
@@ -149,8 +179,11 @@ class AtlasExplorer:
 
     Parameters
     ----------
-    atlas : Atlas
-        The city's areas, indicators, catalog and facilities.
+    atlas : Atlas or path-like
+        The city's areas, indicators, catalog and facilities, or an atlas
+        folder (:meth:`k360lib.atlas.model.Atlas.save`): then a kernel shows
+        the stored first view of that folder before the data is loaded (see
+        "Fast start" above).
     lang : str, optional
         UI language (``"de"``/``"en"``); default the current UI language
         (``$K360_LANG`` or German).
@@ -166,10 +199,12 @@ class AtlasExplorer:
     tiles : str, optional
         Basemap (needs the network); default none.
     defer : bool, optional
-        Compute the panels (need index, hotspots, area profiles) in a
-        background thread after the map is drawn, so the map appears sooner;
-        :meth:`wait_ready` waits for them. Default: when running in a kernel
-        with ``live`` maps.
+        Load the data behind a stored first view and build the panels (need
+        index, hotspots, area profiles) after the map is drawn, so the map
+        appears sooner; :meth:`wait_ready` waits for them. Default: when
+        running in a kernel with ``live`` maps.
+    year : int, optional
+        Year shown first; default the indicator's latest year.
 
     Attributes
     ----------
@@ -188,72 +223,52 @@ class AtlasExplorer:
         live: bool = True,
         tiles=None,
         defer: bool | None = None,
+        year: int | None = None,
     ):
-        from k360lib.report.profile import default_profile_indicators
+        self._init_fields(lang, map_height, live)
+        lang = self.lang
+        if defer is None:
+            defer = self._live and _in_kernel()
+        snapshot = key = None
+        if isinstance(atlas, (str, os.PathLike)):
+            # a folder: a kernel may show the stored first view before the data is loaded
+            self._folder = Path(atlas)
+            key = self._snapshot_key(title, indicator, year, map_height, tiles)
+            if defer and self._live and key is not None:
+                snapshot = self._valid_snapshot(load_snapshot(SNAPSHOT_KIND, key))
+            if snapshot is None:
+                from k360lib.atlas.model import Atlas
 
-        self.atlas = atlas
-        self.lang = lang = normalize_lang(lang)
-        self._map_height = map_height
-        self._live = bool(live)
-        self._channel = f"k360-{uuid.uuid4().hex[:12]}"
-        self._compare_channel = self._channel + "-b"
-        self._seq = 0
-        self._fac_seq = 0
-        self._fac_sent: set[int] = set()
-        self._hold = False
-        self._state: MapState | None = None
-        self._compare_state: MapState | None = None
-        self._need: NeedIndex | None = None
-        self._hotspots: pd.DataFrame | None = None
-        self._supply_label = ""
-        self._selected = -1
-        self._cache: dict = {}
-        self._lock = threading.RLock()
-        self._ready = threading.Event()
-        self._panels = False
-        self.amap = AtlasMap(atlas, lang, tiles=tiles)
-
-        # -- header ------------------------------------------------------------------
-        city = atlas.name
-        heading = title or (
-            t("widgets.atlas.title", lang, city=city)
-            if city
-            else t("widgets.atlas.title_plain", lang)
-        )
-        header = f'{_CSS}<h2 class="k360-title">{_esc(heading)}</h2>'
-        disclaimer = atlas.meta.get(f"disclaimer_{lang}") or atlas.meta.get("disclaimer_de")
-        if atlas.meta.get("fictional") and disclaimer:
-            header += f'<div class="k360-disclaimer" role="note">{_esc(disclaimer)}</div>'
-        self._header = W.HTML(header)
+                atlas = Atlas.load(self._folder)
+        if snapshot is None:
+            self._attach(atlas, tiles)
+            spec = self._spec(title, indicator, year)
+        else:
+            spec = snapshot["spec"]
+        self._header = W.HTML(spec["header"])
+        self._first = (spec["indicator"], int(spec["year"]))
 
         # -- map controls --------------------------------------------------------------
-        # need-index candidates: rates and shares with a direction (counts grow with size)
-        self._need_candidates = [
-            i
-            for i in default_profile_indicators(atlas, limit=len(atlas.indicator_ids))
-            if info_of(atlas, i).get("kind") not in ("count", "capacity")
-            and _polarity(atlas, i) != 0
-        ]
-        options = self._indicator_options()
+        options = [(str(text), str(ind)) for text, ind in spec["indicators"]]
         wide = {"description_width": "initial"}
         self._indicator = W.Dropdown(
             options=options,
-            value=self._first_indicator(indicator, [v for _, v in options]),
+            value=spec["indicator"],
             description=t("widgets.atlas.indicator", lang),
             style=wide,
             layout=W.Layout(width="36em"),
         )
-        years = self._years(self._indicator.value)
+        years = [int(y) for y in spec["years"]]
         self._year = W.SelectionSlider(
             options=years or [0],
-            value=years[-1] if years else 0,
+            value=int(spec["year"]),
             description=t("widgets.atlas.year", lang),
             continuous_update=False,
             style=wide,
             layout=W.Layout(width="20em"),
         )
         self._scheme = W.Dropdown(
-            options=[(cl.scheme_label(s, lang), s) for s in SCHEME_CHOICES if s in cl.SCHEMES],
+            options=[(str(label), str(key)) for label, key in spec["schemes"]],
             value="quantiles",
             description=t("widgets.atlas.scheme", lang),
             style=wide,
@@ -262,27 +277,14 @@ class AtlasExplorer:
         self._k = W.IntSlider(
             value=5,
             min=2,
-            max=cl.MAX_CLASSES,
+            max=int(spec["max_classes"]),
             description=t("widgets.atlas.k", lang),
             continuous_update=False,
             style=wide,
             layout=W.Layout(width="16em"),
         )
         self._palette = W.Dropdown(
-            options=[(t("widgets.atlas.palette_auto", lang), "")]
-            + [
-                (
-                    t(
-                        "widgets.atlas.palette_safe"
-                        if info.colorblind_safe
-                        else "widgets.atlas.palette_unsafe",
-                        lang,
-                        name=name,
-                    ),
-                    name,
-                )
-                for name, info in cl.PALETTES.items()
-            ],
+            options=[(str(label), str(name)) for label, name in spec["palettes"]],
             value="",
             description=t("widgets.atlas.palette", lang),
             style=wide,
@@ -299,11 +301,11 @@ class AtlasExplorer:
         self._kind_boxes = [
             W.Checkbox(
                 value=False,
-                description=t("widgets.atlas.kind", lang, kind=k.label, n=k.n),
+                description=str(description),
                 indent=False,
                 layout=W.Layout(width="auto", margin="0 14px 0 0"),
             )
-            for k in self.amap.kinds
+            for description in spec["kinds"]
         ]
         for i, box in enumerate(self._kind_boxes):
             box.add_class("k360-kind")
@@ -317,12 +319,17 @@ class AtlasExplorer:
         self._channel_fac = W.HTML("")
         self._channel_profile = W.HTML("")
         self._compare_channel_state = W.HTML("")
+        # the live map clicks this hidden button once it is drawn (see _on_drawn)
+        self._drawn = W.Button(description="", tooltip="")
+        self._drawn.add_class(f"{self._channel}-drawn")
+        self._drawn.on_click(self._on_drawn)
         channels = W.Box(
             [
                 self._channel_state,
                 self._channel_fac,
                 self._channel_profile,
                 self._compare_channel_state,
+                self._drawn,
             ]
         )
         channels.add_class("k360-channel")
@@ -395,17 +402,275 @@ class AtlasExplorer:
             self._status.value = self._message_html(t("widgets.atlas.no_indicators", lang))
             for widget in (*map_controls, *self._kind_boxes):
                 widget.disabled = True
+            self._loaded.set()
             self._ready.set()
             return
-        self._guard(self._render_map, True)
-        # the rest is not needed to see the map; in a kernel it is computed while the
-        # browser loads the page (see _finish)
-        if defer is None:
-            defer = self._live and _in_kernel()
-        if defer:
-            threading.Thread(target=self._guard, args=(self._finish,), daemon=True).start()
+        if snapshot is not None:
+            # the stored first view goes to the page now; the data follows (see _load)
+            self._show_snapshot(snapshot)
+            self._loader = threading.Thread(
+                target=self._load, args=(tiles,), name="k360-atlas-loader", daemon=True
+            )
         else:
-            self._guard(self._finish)
+            self._guard(self._render_map, True)
+            self._loaded.set()
+            if key is not None and self._state is not None and not self._status.value:
+                store_snapshot(SNAPSHOT_KIND, key, self._first_view(spec))
+        # the rest (loading the data behind a snapshot, the panels) is not needed to see
+        # the map; in a kernel it starts when the browser reports the map drawn
+        if not defer:
+            self._start_background()
+        elif self._live and _in_kernel():
+            timer = threading.Timer(DRAWN_TIMEOUT_S, _later, args=(self._on_timeout,))
+            timer.daemon = True
+            timer.start()
+        else:
+            _later(self._start_background)
+
+    # -- start-up ------------------------------------------------------------------------------
+    def _init_fields(self, lang: str | None, map_height: str, live: bool) -> None:
+        self.lang = normalize_lang(lang)
+        self.atlas: Atlas | None = None
+        self.amap: AtlasMap | None = None
+        self._folder: Path | None = None
+        self._map_height = map_height
+        self._live = bool(live)
+        self._channel = f"k360-{uuid.uuid4().hex[:12]}"
+        self._compare_channel = self._channel + "-b"
+        self._seq = 0
+        self._fac_seq = 0
+        self._fac_sent: set[int] = set()
+        self._hold = False
+        self._state: MapState | None = None
+        self._compare_state: MapState | None = None
+        self._need: NeedIndex | None = None
+        self._hotspots: pd.DataFrame | None = None
+        self._supply_label = ""
+        self._selected = -1
+        self._cache: dict = {}
+        self._need_candidates: list[str] = []
+        self._lock = threading.RLock()
+        self._loaded = threading.Event()  # atlas, map and first state are there
+        self._load_error: str | None = None
+        self._ready = threading.Event()  # the panels are built too
+        self._panels = False
+        self._loader: threading.Thread | None = None  # loads the data behind a snapshot
+        self._start_lock = threading.Lock()
+        self._started: set[str] = set()
+        self._panels_wanted = threading.Event()
+
+    def _attach(self, atlas: Atlas, tiles) -> None:
+        """Take the data: the map's static parts and the need-index candidates."""
+        from k360lib.report.profile import default_profile_indicators
+
+        self.atlas = atlas
+        self.amap = AtlasMap(atlas, self.lang, tiles=tiles)
+        # need-index candidates: rates and shares with a direction (counts grow with size)
+        self._need_candidates = [
+            i
+            for i in default_profile_indicators(atlas, limit=len(atlas.indicator_ids))
+            if info_of(atlas, i).get("kind") not in ("count", "capacity")
+            and _polarity(atlas, i) != 0
+        ]
+
+    def _spec(self, title: str | None, indicator: str | None, year: int | None) -> dict:
+        """Return what the header and the map controls show first (plain JSON: snapshots keep it)."""
+        atlas, lang = self.atlas, self.lang
+        city = atlas.name
+        heading = title or (
+            t("widgets.atlas.title", lang, city=city)
+            if city
+            else t("widgets.atlas.title_plain", lang)
+        )
+        header = f'{_CSS}<h2 class="k360-title">{_esc(heading)}</h2>'
+        disclaimer = atlas.meta.get(f"disclaimer_{lang}") or atlas.meta.get("disclaimer_de")
+        if atlas.meta.get("fictional") and disclaimer:
+            header += f'<div class="k360-disclaimer" role="note">{_esc(disclaimer)}</div>'
+        options = self._indicator_options()
+        first = self._first_indicator(indicator, [v for _, v in options])
+        years = self._years(first)
+        return {
+            "header": header,
+            "indicators": [[text, ind] for text, ind in options],
+            "indicator": first,
+            "years": years,
+            "year": (year if year in years else years[-1]) if years else 0,
+            "kinds": [t("widgets.atlas.kind", lang, kind=k.label, n=k.n) for k in self.amap.kinds],
+            "schemes": [[cl.scheme_label(s, lang), s] for s in SCHEME_CHOICES if s in cl.SCHEMES],
+            "max_classes": cl.MAX_CLASSES,
+            "palettes": [[t("widgets.atlas.palette_auto", lang), ""]]
+            + [
+                [
+                    t(
+                        "widgets.atlas.palette_safe"
+                        if info.colorblind_safe
+                        else "widgets.atlas.palette_unsafe",
+                        lang,
+                        name=name,
+                    ),
+                    name,
+                ]
+                for name, info in cl.PALETTES.items()
+            ],
+        }
+
+    def _snapshot_key(self, title, indicator, year, map_height, tiles) -> str | None:
+        """Key of this app's first view: the folder's bytes, the code, the options (or None)."""
+        from k360lib.atlas.model import (
+            AREAS_FILE,
+            CATALOG_FILE,
+            FACILITIES_FILE,
+            INDICATORS_FILE,
+            META_FILE,
+        )
+
+        if tiles is not None and not isinstance(tiles, str):
+            return None  # a tile layer object has no stable key
+        if snapshot_path(SNAPSHOT_KIND, "x") is None:
+            return None  # caching is off
+        files = (AREAS_FILE, INDICATORS_FILE, CATALOG_FILE, FACILITIES_FILE, META_FILE)
+        options = {
+            "lang": self.lang,
+            "title": title,
+            "indicator": indicator,
+            "year": None if year is None else int(year),
+            "map_height": map_height,
+            "tiles": tiles,
+            "live": self._live,
+        }
+        return snapshot_key(files_fingerprint(self._folder, files), options)
+
+    def _first_view(self, spec: dict) -> dict:
+        """Return the snapshot of the first view (see :mod:`k360lib.maps.snapshot`)."""
+        return {
+            "spec": spec,
+            "channel": self._channel,
+            "map": self._map.value,
+            "state": self._channel_state.value,
+            "info": self._info.value,
+            "seq": self._seq,
+        }
+
+    @staticmethod
+    def _valid_snapshot(snapshot: dict | None) -> dict | None:
+        keys = {"spec", "channel", "map", "state", "info", "seq"}
+        if not isinstance(snapshot, dict) or not keys <= set(snapshot):
+            return None
+        spec = snapshot["spec"]
+        need = {"header", "indicators", "indicator", "years", "year", "kinds", "schemes"}
+        need |= {"max_classes", "palettes"}
+        if not isinstance(spec, dict) or not need <= set(spec) or not spec["indicators"]:
+            return None
+        return snapshot
+
+    def _show_snapshot(self, snapshot: dict) -> None:
+        """Show a stored first view, its channel renamed to this app's (attributes only)."""
+        old = str(snapshot["channel"])
+
+        def rename(value: str, end: str) -> str:
+            head, sep, rest = str(value).partition(end)
+            return head.replace(old, self._channel) + sep + rest
+
+        self._map.value = rename(snapshot["map"], ' srcdoc="')
+        self._channel_state.value = rename(snapshot["state"], ">")
+        self._info.value = str(snapshot["info"])
+        self._seq = int(snapshot["seq"])
+
+    def _load(self, tiles) -> None:
+        """Load the data behind a shown snapshot (background thread), then finish as usual.
+
+        No widget is created here (ipywidgets reads its registry of widgets
+        while answering the page, see :func:`_later`); if the state computed
+        from the data differs from the stored one, the new one is sent.
+        """
+        try:
+            from k360lib.atlas.model import Atlas
+
+            with self._lock:
+                self._attach(Atlas.load(self._folder), tiles)
+                # the first view's state (the controls' initial values), whatever the user
+                # has chosen meanwhile: a waiting handler renders that next
+                indicator, year = self._first
+                state = self.amap.state(
+                    indicator, year, "quantiles", 5, None, None, selected=-1, kinds=(), note=None
+                )
+                state.seq = self._seq
+                self._state = state
+                if self._live and AtlasMap.channel_state_html(self._channel, state) != (
+                    self._channel_state.value
+                ):
+                    self._seq += 1
+                    state.seq = self._seq
+                    self._channel_state.value = AtlasMap.channel_state_html(self._channel, state)
+        except Exception as err:  # noqa: BLE001 - shown in the app, logged with traceback
+            log.exception("k360 explorer: loading %s failed", self._folder)
+            message = (
+                err.message(self.lang)
+                if isinstance(err, K360Error)
+                else f"{type(err).__name__}: {err}"
+            )
+            self._load_error = message
+            self._status.value = self._message_html(t("widgets.error", self.lang, message=message))
+            self._loaded.set()
+            self._ready.set()
+            return
+        self._loaded.set()
+        _ = self.amap.profile  # computed here, off the kernel's main thread
+        if self._panels_wanted.is_set():
+            _later(self._complete)
+
+    def _once(self, what: str) -> bool:
+        with self._start_lock:
+            if what in self._started:
+                return False
+            self._started.add(what)
+            return True
+
+    def _start_loading(self) -> None:
+        """Start loading the data behind a shown snapshot (once; nothing to do otherwise)."""
+        if self._loader is not None and self._once("load"):
+            self._loader.start()
+
+    def _start_background(self) -> None:
+        """Start what the first view does not need: the data behind a snapshot, the panels.
+
+        Runs when the browser reports the map drawn (:meth:`_on_drawn`), after
+        :data:`DRAWN_TIMEOUT_S` without that report, or at once outside a
+        kernel. Until then the kernel stays idle, so the page it serves does
+        not wait for the interpreter lock or share the processor with it.
+        """
+        self._panels_wanted.set()
+        self._start_loading()  # the panels follow the data (see _load)
+        if self._loaded.is_set():
+            self._complete()
+
+    def _on_timeout(self) -> None:
+        """No "map drawn" within :data:`DRAWN_TIMEOUT_S`: start anyway.
+
+        A preheated kernel (Voilà's pool) runs before any page exists: it only
+        loads the data, and builds the panels when its page's map is drawn, so
+        that page does not receive them in its first message.
+        """
+        if os.environ.get("VOILA_PREHEAT") == "True":
+            self._start_loading()
+        else:
+            self._start_background()
+
+    def _on_drawn(self, _button=None) -> None:
+        """Start the rest: the live map is drawn (its script clicked the hidden button)."""
+        self._start_background()
+
+    def _wait_loaded(self) -> bool:
+        """Wait until the data is loaded; ``False`` if loading failed."""
+        self._start_loading()
+        self._loaded.wait()
+        return self._load_error is None
+
+    def _complete(self) -> None:
+        """Build the panels, once (in a kernel on its main thread: see :func:`_later`)."""
+        with self._lock:
+            if not self._ready.is_set():
+                self._guard(self._finish)
 
     def _finish(self) -> None:
         """Build what the first map does not need: the panels, need index, hotspots, profiles."""
@@ -648,21 +913,59 @@ class AtlasExplorer:
         self._hot_xlsx.on_click(lambda _b: self._guard(self._offer_hotspots, "xlsx"))
 
     def wait_ready(self, timeout: float | None = None) -> bool:
-        """Wait until the panels are computed (they may be finished in the background)."""
+        """Wait until the data is loaded and the panels are built (they may follow in the background).
+
+        Builds the panels right here when they are only waiting for their
+        turn on the kernel's main thread (a cell that calls this would
+        otherwise block that turn).
+        """
+        if not self._ready.is_set():
+            self._start_loading()
+            if not self._loaded.wait(timeout):
+                return False
+            self._complete()
         return self._ready.wait(timeout)
+
+    def relaunch_kwargs(self) -> dict:
+        """Return the choices to keep when the app is built again (``AppShell``'s switch)."""
+        indicator = self._indicator.value
+        if indicator is None or indicator == NEED_INDEX:  # the index needs the panels first
+            return {}
+        return {"indicator": indicator, "year": int(self._year.value)}
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Close the app's widgets (after the background panels are done, at most ``timeout`` s)."""
+        self.wait_ready(timeout)
+        stack, seen = [self.container, getattr(self, "_tabs", None)], set()
+        while stack:
+            widget = stack.pop()
+            if widget is None or id(widget) in seen:
+                continue
+            seen.add(id(widget))
+            stack.extend(getattr(widget, "children", ()) or ())
+            widget.close()
 
     # -- alternate constructors -------------------------------------------------------------
     @classmethod
     def demo(cls, lang: str | None = None, **kwargs) -> AtlasExplorer:
-        """Return the app on the fictional demo city (with its disclaimer)."""
-        from k360lib.atlas.demo import demo_atlas
+        """Return the app on the fictional demo city (with its disclaimer).
 
+        In a kernel the committed demo folder is opened as a folder, so a
+        stored first view can be shown before the data is loaded.
+        """
+        from k360lib.atlas.demo import demo_atlas, demo_data_dir
+        from k360lib.atlas.model import AREAS_FILE
+
+        folder = demo_data_dir()
+        if _in_kernel() and (folder / AREAS_FILE).is_file():
+            return cls(folder, lang=lang, **kwargs)
         return cls(demo_atlas(), lang=lang, **kwargs)
 
     # -- read-only state ------------------------------------------------------------------------
     @property
     def view(self) -> MapState | None:
         """The state the map shows (``None`` before the first successful render)."""
+        self._wait_loaded()
         return self._state
 
     @property
@@ -1087,8 +1390,9 @@ class AtlasExplorer:
             info.get("description") if lang == "de" else None
         )
         parts = [str(desc or "")]
-        if info.get("source"):
-            parts.append(t("widgets.atlas.source", lang, source=info["source"]))
+        source = text_of(self.atlas, indicator, "source", lang)
+        if source:
+            parts.append(t("widgets.atlas.source", lang, source=source))
         self._info.value = f'<div class="k360-info">{_esc(" · ".join(p for p in parts if p))}</div>'
 
     def _update_need(self) -> None:
@@ -1313,9 +1617,7 @@ class AtlasExplorer:
                 threshold=self.atlas.meta.get("suppression_threshold", 3),
             )
         )
-        sources = sorted(
-            {str(s) for s in self.atlas.catalog.get("source", []) if s == s and str(s).strip()}
-        )
+        sources = sources_of(self.atlas, lang)
         if sources:
             notes.append(t("report.sb.sources", lang, sources="; ".join(sources)))
         if self.atlas.meta.get("fictional"):
@@ -1333,11 +1635,16 @@ class AtlasExplorer:
 
     def _slug(self) -> str:
         st = self._state
-        base = "bedarfsindex" if st.indicator == NEED_INDEX else st.indicator
+        base = (
+            t("widgets.export.stem.need_index", self.lang)
+            if st.indicator == NEED_INDEX
+            else st.indicator
+        )
         return re.sub(r"[^A-Za-z0-9_-]+", "_", f"{base}_{st.year}").strip("_")
 
     def _offer_map(self) -> None:
-        self._link(self._ex_links, self.export_map(), f"karte_{self._slug()}.html", "text/html")
+        stem = t("widgets.export.stem.map", self.lang)
+        self._link(self._ex_links, self.export_map(), f"{stem}_{self._slug()}.html", "text/html")
 
     def _offer_table(self, fmt: str) -> None:
         from k360lib.report.tables import CSV_MIME, XLSX_MIME
@@ -1356,11 +1663,12 @@ class AtlasExplorer:
         aid = self.amap.area_ids[self._selected] if self._selected >= 0 else None
         doc = self.export_profile(aid)
         name = re.sub(r"[^A-Za-z0-9_-]+", "_", str(aid))
-        self._link(target, doc, f"steckbrief_{name}.html", "text/html")
+        stem = t("widgets.export.stem.profile", self.lang)
+        self._link(target, doc, f"{stem}_{name}.html", "text/html")
 
     # -- events ---------------------------------------------------------------------------------------
     def _on_map_change(self, change) -> None:
-        if self._hold:
+        if self._hold or not self._wait_loaded():
             return
         self._hold = True
         try:
@@ -1387,7 +1695,7 @@ class AtlasExplorer:
         self._guard(self._render_map)
 
     def _on_kinds(self, change) -> None:
-        if self._hold:
+        if self._hold or not self._wait_loaded():
             return
         self._guard(self._render_map)
         if self._panels and self._supply.value.startswith("facilities"):
@@ -1456,6 +1764,25 @@ def _in_kernel() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _later(func) -> None:
+    """Run ``func`` soon: in a kernel on its main thread after the running cell, else in a thread.
+
+    Why the main thread: ipywidgets answers the page's request for all widget
+    states by iterating its registry of widgets; a background thread that
+    creates widgets at that moment can break the iteration ("dictionary
+    changed size"). The kernel's event loop runs ``func`` between messages.
+    """
+    loop = None
+    if _in_kernel():
+        from IPython import get_ipython
+
+        loop = getattr(get_ipython().kernel, "io_loop", None)
+    if loop is not None:
+        loop.add_callback(func)
+    else:
+        threading.Thread(target=func, daemon=True).start()
 
 
 def _polarity(atlas, indicator: str) -> int:

@@ -5,7 +5,9 @@ One Voilà server serves a temporary folder with the explorer notebook
 (``notebooks/01_sozialraum_atlas.ipynb``, copied) and a notebook whose demo
 city has an area and a facility named ``<img src=x onerror=alert(1)>``.
 Every test also fails (``conftest.py``) on a CDN request or an uncaught page
-error. Screenshots: ``tests/e2e/artifacts/atlas_*.png``.
+error. The module runs in German and English (``ui_lang``): expected texts come
+from the message catalog and the demo catalog's label/theme columns.
+Screenshots: ``tests/e2e/artifacts/atlas_*.png`` (English ones end in ``_en``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import shutil
 import time
 
 import pytest
+
+from k360lib.i18n import t
 
 from .harness import ARTIFACTS
 
@@ -35,8 +39,9 @@ from k360lib.widgets import AtlasExplorer
 atlas = demo_atlas()
 atlas.areas.loc[0, "name"] = {XSS!r}
 atlas.facilities.loc[0, "name"] = {XSS!r}
-atlas.catalog.loc[atlas.catalog["id"] == "sgb2_u15_rate", "label_de"] = {XSS!r}
-app = AtlasExplorer(atlas, lang="de")
+for col in ("label_de", "label_en"):
+    atlas.catalog.loc[atlas.catalog["id"] == "sgb2_u15_rate", col] = {XSS!r}
+app = AtlasExplorer(atlas)  # UI language from $K360_LANG
 app.select_area(atlas.areas["area_id"].iloc[0])
 """
 
@@ -49,7 +54,7 @@ def demo():
 
 
 @pytest.fixture(scope="module")
-def server(voila, app_notebook, tmp_path_factory):
+def server(voila, app_notebook, tmp_path_factory, ui_lang):
     folder = tmp_path_factory.mktemp("atlas-apps")
     shutil.copy(app_notebook(NOTEBOOK), folder / NOTEBOOK)
     nb = {
@@ -76,7 +81,30 @@ def server(voila, app_notebook, tmp_path_factory):
         "nbformat_minor": 5,
     }
     (folder / XSS_NOTEBOOK).write_text(json.dumps(nb), encoding="utf-8")
-    return voila(folder, lang="de")
+    return voila(folder, lang=ui_lang)
+
+
+def label(demo, indicator: str, lang: str) -> str:
+    from k360lib.report.profile import label_of
+
+    return label_of(demo, indicator, lang)
+
+
+def option_text(demo, indicator: str, lang: str) -> str:
+    """The indicator picker's text: "<theme>: <label>" (themes in the catalog's language)."""
+    from k360lib.report.profile import text_of
+
+    return f"{text_of(demo, indicator, 'theme', lang)}: {label(demo, indicator, lang)}"
+
+
+def subtitle(unit: str, year: int, lang: str) -> str:
+    return t("maps.legend.subtitle", lang, unit=unit, year=year)
+
+
+def too_few(lang: str) -> str:
+    from k360lib.atlas.classify import SUPPRESSED_LABEL_KEY
+
+    return t(SUPPRESSED_LABEL_KEY, lang)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -138,13 +166,14 @@ def press_slider(page, widget_class: str, key: str, times: int = 1) -> None:
         handle.press(key)
 
 
-def open_tab(page, title: str) -> None:
-    page.locator(f"{APP} .k360-tabs .lm-TabBar-tab", has_text=title).click()
+def open_tab(page, key: str, lang: str) -> None:
+    page.locator(f"{APP} .k360-tabs .lm-TabBar-tab", has_text=t(f"widgets.tab.{key}", lang)).click()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, lang: str = "de") -> None:
     """Screenshot of the whole app: Voilà scrolls inside the page, so make the window tall."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = name if lang == "de" else f"{name}_{lang}"
     size = page.viewport_size
     height = page.evaluate(
         "() => { const app = document.querySelector('.k360-app');"
@@ -178,32 +207,35 @@ def hover_area(page, frame, area_id: str) -> str:
 
 
 # -- tests --------------------------------------------------------------------------------
-def test_map_shows_one_polygon_per_area_with_legend(e2e_page, server, demo):
+def test_map_shows_one_polygon_per_area_with_legend(e2e_page, server, demo, ui_lang):
     page = e2e_page.open(server, NOTEBOOK, ready=APP)
     frame = map_frame(page)
     info = map_info(frame)
     assert sorted(info["ids"]) == sorted(demo.areas["area_id"]), "one polygon per area"
     assert all(info["fills"]) and info["indicator"] == "sgb2_u15_rate"
-    assert "SGB-II-Quote der unter 15-Jährigen" in info["legend"] and "%, 2024" in info["legend"]
+    assert label(demo, "sgb2_u15_rate", ui_lang) in info["legend"]
+    assert subtitle("%", 2024, ui_lang) in info["legend"]
     panels(page)
     assert page.locator(f"{APP} .k360-ranking table tr").count() > 5
-    shot(page, "atlas_overview")
+    shot(page, "atlas_overview", ui_lang)
 
 
-def test_switching_indicator_year_and_scheme_changes_fills_and_legend(e2e_page, server):
+def test_switching_indicator_year_and_scheme_changes_fills_and_legend(
+    e2e_page, server, demo, ui_lang
+):
     page = e2e_page.open(server, NOTEBOOK, ready=APP)
     frame = map_frame(page)
     page.evaluate(f"() => {{ document.querySelector('{MAP}').k360Mark = 1; }}")
     before = map_info(frame)
 
     t0 = time.perf_counter()
-    choose(page, "k360-indicator", "Soziale Lage: Arbeitslosenquote")
+    choose(page, "k360-indicator", option_text(demo, "unemployment", ui_lang))
     after = wait_for_new_state(frame, before["seq"])
     switch_s = time.perf_counter() - t0
     print(f"\nindicator switch in the browser: {switch_s * 1000:.0f} ms")
     assert after["indicator"] == "unemployment"
     assert after["fills"] != before["fills"] and after["legend"] != before["legend"]
-    assert "Arbeitslosenquote" in after["legend"]
+    assert label(demo, "unemployment", ui_lang) in after["legend"]
     assert switch_s < SWITCH_LIMIT_S
     # the same iframe, re-coloured: the map was not rendered again
     assert page.evaluate(f"() => document.querySelector('{MAP}').k360Mark") == 1
@@ -213,20 +245,20 @@ def test_switching_indicator_year_and_scheme_changes_fills_and_legend(e2e_page, 
     year_state = map_info(frame)
     while year_state["year"] != "2021" and time.monotonic() < deadline:
         year_state = wait_for_new_state(frame, year_state["seq"])
-    assert year_state["year"] == "2021" and "%, 2021" in year_state["legend"]
+    assert year_state["year"] == "2021" and subtitle("%", 2021, ui_lang) in year_state["legend"]
     assert year_state["fills"] != after["fills"]
 
     from k360lib.atlas.classify import scheme_label
 
-    choose(page, "k360-scheme", scheme_label("equal_interval", "de"))
+    choose(page, "k360-scheme", scheme_label("equal_interval", ui_lang))
     scheme_state = wait_for_new_state(frame, year_state["seq"])
-    assert scheme_label("equal_interval", "de") in scheme_state["legend"]
+    assert scheme_label("equal_interval", ui_lang) in scheme_state["legend"]
     assert scheme_state["legend"] != year_state["legend"]
     assert scheme_state["classes"] != year_state["classes"]
-    shot(page, "atlas_switched")
+    shot(page, "atlas_switched", ui_lang)
 
 
-def test_suppressed_area_is_hatched_and_says_so(e2e_page, server, demo):
+def test_suppressed_area_is_hatched_and_says_so(e2e_page, server, demo, ui_lang):
     sup = demo.indicators[
         demo.indicators["suppressed"] & (demo.indicators["indicator"] == "sgb2_u15_rate")
     ]
@@ -241,67 +273,76 @@ def test_suppressed_area_is_hatched_and_says_so(e2e_page, server, demo):
     path = frame.locator(f'path[data-k360-area="{area}"]')
     assert "k360-suppressed" in path.get_attribute("class")
     assert path.get_attribute("fill") == "url(#k360-hatch)"
-    assert "zu wenige Fälle" in info["legend"]
+    assert too_few(ui_lang) in info["legend"]
     tip = hover_area(page, frame, area)
-    assert "zu wenige Fälle" in tip
-    shot(page, "atlas_suppressed")
+    assert too_few(ui_lang) in tip
+    shot(page, "atlas_suppressed", ui_lang)
 
 
-def test_facility_layers_toggle(e2e_page, server):
+def test_facility_layers_toggle(e2e_page, server, demo, ui_lang):
+    kita_label = demo.meta["facility_kinds"]["Kita"][ui_lang]
     page = e2e_page.open(server, NOTEBOOK, ready=APP)
     frame = map_frame(page)
-    kita = page.locator(f"{APP} .k360-kind", has_text="Kita (")
+    kita = page.locator(f"{APP} .k360-kind", has_text=f"{kita_label} (")
     kinds = page.locator(f"{APP} .k360-kind").all_inner_texts()
-    k = [i for i, text in enumerate(kinds) if text.startswith("Kita (")][0]
+    k = [i for i, text in enumerate(kinds) if text.startswith(f"{kita_label} (")][0]
     markers = f".k360-fac-{k}, .k360-cluster-{k}"
     assert frame.locator(markers).count() == 0
     kita.locator("input").check()
     frame.wait_for_selector(markers, timeout=30_000)
     assert frame.locator(markers).count() > 3
-    assert "Kita (58)" in map_info(frame)["legend"]
-    shot(page, "atlas_facilities")
+    assert f"{kita_label} (58)" in map_info(frame)["legend"]
+    shot(page, "atlas_facilities", ui_lang)
     kita.locator("input").uncheck()
     frame.wait_for_function(
         f"() => document.querySelectorAll('{markers}').length === 0", timeout=30_000
     )
 
 
-def test_ranking_and_hotspots_react_to_weights(e2e_page, server):
+def test_ranking_and_hotspots_react_to_weights(e2e_page, server, demo, ui_lang):
+    green = label(demo, "green_share", ui_lang)
+    green_only = t(
+        "atlas.indicators.need_index.weight_item",
+        ui_lang,
+        indicator=green,
+        weight="100",
+        direction=t("atlas.indicators.need_index.down", ui_lang),
+    )
     page = e2e_page.open(server, NOTEBOOK, ready=APP)
     map_frame(page)
     panels(page)
     ranking = page.locator(f"{APP} .k360-ranking")
     before = ranking.inner_text()
-    open_tab(page, "Hotspots")
+    open_tab(page, "hot", ui_lang)
     hot = page.locator(f"{APP} .k360-hotspots")
     hot_before = hot.inner_text()
-    open_tab(page, "Bedarfsindex")
+    open_tab(page, "need", ui_lang)
     # weigh only the green-space share: press Home on every slider but that one
     sliders = page.locator(f"{APP} .k360-weight")
     for i in range(sliders.count()):
         row = page.locator(f"{APP} .k360-need-panel .widget-hbox").nth(i)
-        key = "End" if "Grün- und Erholungsflächen" in row.inner_text() else "Home"
+        key = "End" if green in row.inner_text() else "Home"
         handle = row.locator(".noUi-handle")
         handle.focus()
         handle.press(key)
     page.wait_for_function(
-        "([sel, old]) => document.querySelector(sel).innerText !== old"
-        " && document.querySelector('.k360-need-panel').innerText.includes('Grün- und Erholungsflächen 100 %')",
-        arg=[f"{APP} .k360-ranking", before],
+        "([sel, old, expected]) => document.querySelector(sel).innerText !== old"
+        " && document.querySelector('.k360-need-panel').innerText.includes(expected)",
+        arg=[f"{APP} .k360-ranking", before, green_only],
         timeout=60_000,
     )
     assert ranking.inner_text() != before
-    shot(page, "atlas_need_index")
-    open_tab(page, "Hotspots")
+    shot(page, "atlas_need_index", ui_lang)
+    open_tab(page, "hot", ui_lang)
     assert hot.inner_text() != hot_before
-    shot(page, "atlas_hotspots")
+    shot(page, "atlas_hotspots", ui_lang)
 
 
-def test_area_search_profile_compare_and_export(e2e_page, server, demo):
+def test_area_search_profile_compare_and_export(e2e_page, server, demo, ui_lang):
     page = e2e_page.open(server, NOTEBOOK, ready=APP)
     frame = map_frame(page)
     panels(page)
-    open_tab(page, "Gebiet")
+    open_tab(page, "area", ui_lang)
     name = demo.areas.set_index("area_id").loc["SR05", "name"]
     box = page.locator(f"{APP} .k360-area-search input")
     box.fill(f"{name} (SR05)")
@@ -309,40 +350,56 @@ def test_area_search_profile_compare_and_export(e2e_page, server, demo):
     page.locator(f'{APP} .k360-profile-panel[data-k360-area="SR05"]').wait_for(timeout=30_000)
     frame.wait_for_selector('path.k360-selected[data-k360-area="SR05"]', timeout=30_000)
     popup = frame.wait_for_selector(".k360-profile", timeout=10_000)
-    assert name in popup.inner_text() and "Verlauf" in popup.inner_text()
-    shot(page, "atlas_area_profile")
+    assert name in popup.inner_text() and t("maps.profile.trend", ui_lang) in popup.inner_text()
+    shot(page, "atlas_area_profile", ui_lang)
 
     with page.expect_download() as dl:
         page.locator(
             f"{APP} .k360-profile-export button, {APP} button.k360-profile-export"
         ).first.click()
         page.locator(f"{APP} .k360-download a").first.click()
-    assert f"Steckbrief {name}" in open(dl.value.path(), encoding="utf-8").read()
+    assert dl.value.suggested_filename == f"{t('widgets.export.stem.profile', ui_lang)}_SR05.html"
+    doc = open(dl.value.path(), encoding="utf-8").read()
+    assert t("report.sb.title", ui_lang, name=name) in doc
 
-    open_tab(page, "Vergleich")
-    page.locator(f"{APP} .k360-compare-mode button", has_text="anderes Jahr").click()
+    open_tab(page, "compare", ui_lang)
+    page.locator(
+        f"{APP} .k360-compare-mode button", has_text=t("widgets.compare.year", ui_lang)
+    ).click()
     second = map_frame(page, "iframe#k360-atlas-compare")
     info = map_info(second)
     assert len(info["ids"]) == len(demo.areas) and info["year"] == "2021"
-    assert "gemeinsam für 2021 und 2024" in info["legend"]
+    from k360lib.atlas.classify import scheme_label
+
+    pooled = t(
+        "widgets.compare.pooled_note",
+        ui_lang,
+        scheme=scheme_label("quantiles", ui_lang),
+        a=2021,
+        b=2024,
+    )
+    assert pooled in info["legend"]
     # the second map shows the same place: the selected area, highlighted
     zoom = "() => k360map.instance.map.getZoom()"
     assert second.evaluate(zoom) == frame.evaluate(zoom)
     assert second.locator('path.k360-selected[data-k360-area="SR05"]').count() == 1
-    shot(page, "atlas_compare")
+    shot(page, "atlas_compare", ui_lang)
 
-    open_tab(page, "Export")
+    open_tab(page, "export", ui_lang)
     page.locator(f"{APP} button.k360-export-csv").click()
     link = page.locator(f"{APP} .k360-export-links a")
     link.wait_for(timeout=30_000)
     with page.expect_download() as dl:
         link.click()
     text = open(dl.value.path(), encoding="utf-8-sig").read()
-    assert text.splitlines()[0].startswith("Schlüssel;Sozialraum;Bezirk;SGB-II-Quote")
+    sep = ";" if ui_lang == "de" else ","
+    cols = [t(f"report.col.{c}", ui_lang) for c in ("area_id", "name", "district")]
+    head = text.splitlines()[0]
+    assert head.startswith(sep.join(cols) + sep) and label(demo, "sgb2_u15_rate", ui_lang) in head
     assert len(text.splitlines()) == len(demo.areas) + 1
 
 
-def test_area_named_like_markup_renders_as_text(e2e_page, server):
+def test_area_named_like_markup_renders_as_text(e2e_page, server, ui_lang):
     dialogs: list[str] = []
     e2e_page.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page = e2e_page.open(server, XSS_NOTEBOOK, ready=APP)
@@ -352,7 +409,7 @@ def test_area_named_like_markup_renders_as_text(e2e_page, server):
     popup = frame.wait_for_selector(".k360-profile", timeout=30_000)
     assert XSS in popup.inner_text()
     assert XSS in frame.inner_text("#k360-legend")  # the indicator label, as text
-    open_tab(page, "Gebiet")
+    open_tab(page, "area", ui_lang)
     assert XSS in page.locator(f"{APP} .k360-profile-panel").inner_text()
     assert page.locator(f"{APP} .k360-area-search input").input_value().startswith(XSS)
     frame.locator(".leaflet-popup-close-button").dispatch_event("click")
@@ -368,7 +425,7 @@ def test_area_named_like_markup_renders_as_text(e2e_page, server):
         else "() => document.querySelectorAll('.k360-fac, .k360-cluster').length > 0",
         timeout=30_000,
     )
-    shot(page, "atlas_xss")
+    shot(page, "atlas_xss", ui_lang)
     injected = "img[src='x'], img[onerror]"
     assert page.locator(injected).count() == 0
     assert frame.locator(injected).count() == 0

@@ -399,6 +399,20 @@ def test_default_atlas_reads_k360_data(atlas_folder, tmp_path, monkeypatch):
     assert "areas.geojson" in err.value.message("en")
 
 
+def test_default_atlas_source_is_a_folder_for_the_fast_start(atlas_folder, tmp_path, monkeypatch):
+    from k360lib.atlas.demo import demo_data_dir
+    from k360lib.atlas.source import default_atlas_source
+    from k360lib.errors import DataError
+
+    monkeypatch.delenv("K360_DATA", raising=False)
+    assert default_atlas_source() == demo_data_dir()
+    monkeypatch.setenv("K360_DATA", str(atlas_folder))
+    assert default_atlas_source() == atlas_folder
+    monkeypatch.setenv("K360_DATA", str(tmp_path))
+    with pytest.raises(DataError):
+        default_atlas_source()
+
+
 def test_bundled_dirs_in_checkout_and_installed_package(monkeypatch):
     from k360lib import bundled
     from k360lib.atlas.demo import demo_data_dir
