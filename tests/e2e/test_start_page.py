@@ -83,8 +83,8 @@ def test_every_app_opens_from_its_link(e2e_page, server, ui_lang, key):
     with page.expect_navigation(wait_until="commit", timeout=RENDER_S * 1000) as nav:
         link.click()
     response = nav.value
-    assert page.url == server.url_for(app.notebook), (
-        "the link leads to the app in the served folder"
+    assert page.url == server.url_for(app.notebook) + f"?lang={ui_lang}", (
+        "the link leads to the app in the served folder, in the start page's language"
     )
     assert response is not None and response.status == 200, (
         f"{app.notebook}: Voilà answered {response.status if response else 'nothing'} "
@@ -92,7 +92,7 @@ def test_every_app_opens_from_its_link(e2e_page, server, ui_lang, key):
     )
     ready = f".{app.css}" if app.css else None
     e2e_page.wait_rendered(RENDER_S, ready=ready)
-    # every app is shown under the language switch, in the server's language
+    # every app is shown under the language switch, in the start page's language
     page.wait_for_selector(f".k360-shell.k360-lang-{ui_lang}", timeout=RENDER_S * 1000)
     # leaving the start page ended its kernel at once (voila #1458: not only by culling)
     wait_for_log(
@@ -101,6 +101,25 @@ def test_every_app_opens_from_its_link(e2e_page, server, ui_lang, key):
         "the start page's kernel was not shut down after leaving it",
         timeout=30,
     )
+
+
+def test_language_chosen_on_the_start_page_carries_into_the_apps(e2e_page, voila, ui_lang):
+    """A German server; the visitor switches the start page: the app opens in that language."""
+    from k360lib.i18n import LANGS, t
+
+    other = next(code for code in LANGS if code != ui_lang)
+    server = voila(NOTEBOOKS, lang=ui_lang)
+    page = open_start(e2e_page, server)
+    page.locator(".k360-lang-switch button", has_text=t("lang.name", other)).click()
+    page.wait_for_selector(f".k360-shell.k360-lang-{other}", timeout=RENDER_S * 1000)
+    assert page.inner_text(f"{START} h2.k360-title") == t("start.title", other)
+    with page.expect_navigation(wait_until="commit", timeout=RENDER_S * 1000):
+        page.locator(
+            f"{START} .k360-start-app[data-app='responsibility'] a.k360-start-link"
+        ).click()
+    assert page.url.endswith(f"?lang={other}")
+    e2e_page.wait_rendered(RENDER_S, ready=".k360-shell")
+    page.wait_for_selector(f".k360-shell.k360-lang-{other}", timeout=RENDER_S * 1000)
 
 
 def test_data_option_opens_the_users_atlas(e2e_page, voila, tmp_path_factory):

@@ -274,20 +274,10 @@ def test_binder_env_has_a_regular_install(binder_env):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the Python package 'playwright' is not installed")
-    with sync_playwright() as pw:
-        found, kwargs = harness().find_chromium(pw)
-        if found is None:
-            unavailable("no Chromium (install Debian's 'chromium')")
-        browser = pw.chromium.launch(**kwargs)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def chromium(browser):
+    """The e2e suite's session-wide Chromium (one Playwright per process: a second
+    ``sync_playwright()`` inside the first one's event loop is refused)."""
+    return browser
 
 
 def kernel_pythons(server_pid: int) -> list[str]:
