@@ -33,7 +33,6 @@ Examples
 
 from __future__ import annotations
 
-import functools
 import html
 import os
 import re
@@ -53,6 +52,7 @@ from k360lib.report.debrief import (
     finished_games,
     stored_map_document,
 )
+from k360lib.widgets._handlers import guarded
 
 __all__ = ["TABS", "DebriefApp"]
 
@@ -92,23 +92,7 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _guarded(method):
-    """Run an event handler; show user errors and unexpected ones as messages, never a traceback."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except K360Error as err:
-            self._message("error", err.message(self.lang))
-        except Exception as exc:  # noqa: BLE001 - an app shows a message, not a traceback
-            self._message(
-                "error",
-                t("debrief.ui.unexpected", self.lang, detail=f"{type(exc).__name__}: {exc}"),
-            )
-        return None
-
-    return wrapper
+_guarded = guarded("_show_user_error", "_show_unexpected")
 
 
 class DebriefApp:
@@ -262,6 +246,14 @@ class DebriefApp:
             self.open_code(game_code, code)
 
     # -- messages ------------------------------------------------------------------------------------
+    def _show_user_error(self, err: K360Error) -> None:
+        self._message("error", err.message(self.lang))
+
+    def _show_unexpected(self, exc: Exception) -> None:
+        self._message(
+            "error", t("debrief.ui.unexpected", self.lang, detail=f"{type(exc).__name__}: {exc}")
+        )
+
     def _message(self, kind: str, text: str) -> None:
         self._msg.value = (
             f'<div class="k360-msg k360-msg-{_e(kind)}" data-kind="{_e(kind)}">{_e(text)}</div>'

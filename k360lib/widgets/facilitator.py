@@ -104,7 +104,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import html
 import os
 from typing import TYPE_CHECKING
@@ -117,6 +116,7 @@ from k360lib.game import monitor as M
 from k360lib.game.errors import ScenarioError
 from k360lib.i18n import normalize_lang, t
 from k360lib.widgets import facilitator_views as V
+from k360lib.widgets._handlers import guarded
 
 if TYPE_CHECKING:  # pragma: no cover
     from k360lib.game.scenario import Scenario
@@ -148,22 +148,7 @@ def _cls(widget, *classes: str):
     return widget
 
 
-def _guarded(method):
-    """Run an event handler; show user errors as messages, never a traceback."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except K360Error as err:
-            self._show_error(err)
-        except Exception as exc:  # noqa: BLE001 - an app shows a message, not a traceback
-            self._show(
-                "error", t("fac.unexpected", self.lang, detail=f"{type(exc).__name__}: {exc}")
-            )
-        return None
-
-    return wrapper
+_guarded = guarded("_show_error", "_show_unexpected")
 
 
 class FacilitatorApp:
@@ -278,6 +263,9 @@ class FacilitatorApp:
         if items:
             body += "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
         self._msg.value = f'<div class="k360-msg k360-msg-{kind}">{body}</div>'
+
+    def _show_unexpected(self, exc: Exception) -> None:
+        self._show("error", t("fac.unexpected", self.lang, detail=f"{type(exc).__name__}: {exc}"))
 
     def _show_error(self, err: K360Error) -> None:
         if isinstance(err, ScenarioError):

@@ -70,6 +70,7 @@ from k360lib.responsibility import (
 from k360lib.responsibility.coverage import DEFAULT_NEAR_M, STATUSES, area_coverage
 from k360lib.responsibility.exchange import XLSX_MIME
 from k360lib.responsibility.svg import ROLE_COLORS, SECTOR_COLORS, svg_data_uri
+from k360lib.widgets._handlers import guarded
 
 if TYPE_CHECKING:  # pragma: no cover
     from k360lib.atlas.model import Atlas
@@ -176,22 +177,7 @@ def _role_chip(role: str | None) -> str:
     return f'<span class="k360-role-chip" style="background:{bg};color:{fg}">{html.escape(role)}</span>'
 
 
-def _guarded(method):
-    """Run an event handler; show user errors and unexpected ones as messages, never a traceback."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except K360Error as err:
-            self._show_error(err)
-        except Exception as exc:  # noqa: BLE001 - an app shows a message, not a traceback
-            self._show_message(
-                "error", t("resp.ui.unexpected", self.lang, detail=f"{type(exc).__name__}: {exc}")
-            )
-        return None
-
-    return wrapper
+_guarded = guarded("_show_error", "_show_unexpected")
 
 
 class _Row:
@@ -741,6 +727,11 @@ class ResponsibilityBoard:
 
     def _show_message(self, level: str, text: str, details=None, target=None) -> None:
         (target or self._status).value = self._message_html(level, text, details)
+
+    def _show_unexpected(self, exc: Exception) -> None:
+        self._show_message(
+            "error", t("resp.ui.unexpected", self.lang, detail=f"{type(exc).__name__}: {exc}")
+        )
 
     def _show_error(self, err: K360Error, target=None) -> None:
         lang = self.lang
