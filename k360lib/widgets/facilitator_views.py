@@ -334,7 +334,7 @@ def codes_html(state, codes, lang: str, page_url: str | None, qr: bool = True) -
     """Return the join code, link and QR code of every seat."""
     rows = []
     for seat, code in codes.seats.items():
-        url = join_url(page_url, codes.query(seat))
+        url = join_url(page_url, codes.query(seat, with_seat=True))
         img = f'<div class="k360-fac-qr">{qr_svg(url)}</div>' if qr and page_url else ""
         now = role_label(state, state.seat_roles.get(seat, seat), lang)
         rows.append(

@@ -151,6 +151,7 @@ def test_join_links_codes_and_qr_per_seat(db):
         s = join_from_query(app.store, url.query)
         q = parse_qs(url.query)
         assert q["code"][0] == app.codes.seats[s.seat]
+        assert q["seat"][0] == s.seat  # so that the player app can refuse another seat's code
     # the facilitator's own code is folded away (the view may be on the projector)
     assert app.codes.facilitator not in html
     own = app._own_html.value
