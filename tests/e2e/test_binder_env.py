@@ -318,7 +318,8 @@ def open_start_then_atlas(browser, server, start: str, name: str, while_open=Non
         link = page.locator(".k360-start-app[data-app='atlas'] a.k360-start-link")
         with page.expect_navigation(wait_until="commit", timeout=RENDER_S * 1000):
             link.click()
-        assert page.url == server.url_for(start.replace("00_start", "01_sozialraum_atlas"))
+        atlas_url = server.url_for(start.replace("00_start", "01_sozialraum_atlas"))
+        assert page.url == atlas_url + "?lang=de"  # the start page passes its language on
         session.wait_rendered(RENDER_S, ready=".k360-atlas-explorer h2.k360-title")
         assert "Wiesenfurt an der Aue" in page.inner_text(".k360-atlas-explorer h2.k360-title")
         if while_open is not None:

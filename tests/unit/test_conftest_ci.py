@@ -67,6 +67,19 @@ def test_under_ci_an_e2e_skip_fails_but_other_skips_do_not(tmp_path):
     assert re.search(r"1 failed, 1 passed, 1 skipped", out)
 
 
+def test_only_marked_tests_count_as_e2e_even_in_a_folder_named_e2e(tmp_path):
+    folder = tmp_path / "e2e"
+    folder.mkdir()
+    (folder / "test_in_e2e_folder.py").write_text(
+        "import pytest\n\n@pytest.mark.e2e\ndef test_marked():\n    pass\n\n"
+        "def test_unmarked():\n    pass\n"
+    )
+    code, out = run_tree(tmp_path, ci=False)
+    assert code == 0, out
+    # the tree's 2 marked tests + 1 marked here; the unmarked one is not an e2e test
+    assert summary(out) == {"collected": 3, "passed": 2, "failed": 0, "skipped": 1, "errors": 0}
+
+
 def test_realdata_fixture_skips_with_a_reason(tmp_path, monkeypatch):
     shutil.copy(CONFTEST, tmp_path / "conftest.py")
     (tmp_path / "test_rd.py").write_text("def test_rd(realdata):\n    pass\n")
