@@ -18,6 +18,7 @@ from k360lib.i18n import t
 
 __all__ = [
     "CRSError",
+    "Phrase",
     "DataError",
     "DuplicateKeyError",
     "GeometryError",
@@ -53,6 +54,49 @@ def format_location(lang: str | None = None, /, **where: object) -> str:
     return ", ".join(parts)
 
 
+class Phrase:
+    """A message parameter that is itself translated when the message is (e.g. phase names).
+
+    Parameters
+    ----------
+    *keys : str
+        Catalog keys; rendered joined by ``sep``.
+    sep : str
+        Separator between several phrases.
+
+    Examples
+    --------
+    >>> from k360lib.errors import K360Error, Phrase
+    >>> err = K360Error("game.rule.wrong_phase", command=Phrase("game.command.vote"),
+    ...                 phase=Phrase("game.phase.planung"), allowed=Phrase("game.phase.beschluss"))
+    >>> err.message("en")
+    "'vote' is not possible in the phase 'Planning' (allowed in: Decision)."
+    """
+
+    __slots__ = ("keys", "sep")
+
+    def __init__(self, *keys: str, sep: str = ", "):
+        self.keys = tuple(keys)
+        self.sep = sep
+
+    def render(self, lang: str | None = None) -> str:
+        """Return the phrase in ``lang``."""
+        # i18n-dynamic: the keys come from the caller (checked where the phrase is made)
+        return self.sep.join(t(key, lang) for key in self.keys)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Phrase{self.keys!r}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and (self.keys, self.sep) == (other.keys, other.sep)
+
+    def __hash__(self) -> int:
+        return hash((self.keys, self.sep))
+
+
 class K360Error(Exception):
     """Base class of all errors a user can cause.
 
@@ -80,7 +124,8 @@ class K360Error(Exception):
 
     def message(self, lang: str | None = None) -> str:
         """Return the full message (location first) in ``lang``."""
-        text = t(self.key, lang, **self.params)
+        params = {k: v.render(lang) if isinstance(v, Phrase) else v for k, v in self.params.items()}
+        text = t(self.key, lang, **params)
         loc = format_location(lang, **self.where)
         return f"{loc}: {text}" if loc else text
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from k360lib.errors import Phrase
 from k360lib.game import rules as R
 from k360lib.game.commands import COMMANDS, FACILITATOR_COMMANDS, Command
 from k360lib.game.errors import NotYourRoleError, RuleViolation
@@ -126,9 +127,9 @@ def decide(state: GameState, command: Command, actor: Actor) -> tuple[str, str |
     if allowed is not None and state.phase not in allowed:
         raise _refuse(
             "wrong_phase",
-            command=typ,
-            phase=state.phase,
-            allowed=", ".join(p for p in allowed if p in state.rules.phases),
+            command=Phrase(f"game.command.{typ}"),
+            phase=Phrase(f"game.phase.{state.phase}"),
+            allowed=Phrase(*(f"game.phase.{p}" for p in allowed if p in state.rules.phases)),
         )
     payload = _PLAYER[typ](state, role, dict(command.params))
     return _EVENT_TYPES[typ], role, payload
@@ -516,7 +517,12 @@ def _cards_left(state: GameState) -> list:
 
 def _check_card_slot(state: GameState) -> None:
     if state.phase != "lage":
-        raise _refuse("wrong_phase", command="draw_card", phase=state.phase, allowed="lage")
+        raise _refuse(
+            "wrong_phase",
+            command=Phrase("game.command.draw_card"),
+            phase=Phrase(f"game.phase.{state.phase}"),
+            allowed=Phrase("game.phase.lage"),
+        )
     n = sum(1 for c in state.cards if c["round"] == state.round)
     if n >= state.scenario.cards_per_round:
         raise _refuse("cards_exhausted", n=state.scenario.cards_per_round)
