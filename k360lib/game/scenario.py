@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from k360lib.game.errors import ScenarioError, ScenarioIssue
-from k360lib.game.stored_scenario import StoredScenario, scenario_hash
+from k360lib.game.stored_scenario import ScenarioLookups, StoredScenario, scenario_hash
 from k360lib.i18n import normalize_lang
 
 __all__ = [
@@ -395,7 +395,7 @@ class NeedIndexSpec(_Model):
     year: int | None = None
 
 
-class Scenario(_Model):
+class Scenario(ScenarioLookups, _Model):
     """A whole Planspiel scenario (see the module docstring)."""
 
     id: Id
@@ -430,40 +430,6 @@ class Scenario(_Model):
     def source(self) -> Path | None:
         """The file the scenario was loaded from (``None`` when built from a dict)."""
         return self._source
-
-    def role(self, role_id: str) -> Role:
-        """Return the role ``role_id``.
-
-        Raises
-        ------
-        KeyError
-            Naming the role and listing the known ones (like oTree's
-            ``get_player_by_role``).
-        """
-        for r in self.roles:
-            if r.id == role_id:
-                return r
-        raise KeyError(f"No role {role_id!r}; known: {', '.join(r.id for r in self.roles)}")
-
-    def measure(self, measure_id: str) -> Measure:
-        """Return the measure ``measure_id`` (``KeyError`` listing the known ones)."""
-        for m in self.measures:
-            if m.id == measure_id:
-                return m
-        raise KeyError(
-            f"No measure {measure_id!r}; known: {', '.join(m.id for m in self.measures)}"
-        )
-
-    def card(self, card_id: str) -> Card:
-        """Return the event card ``card_id`` (``KeyError`` listing the known ones)."""
-        for c in self.cards:
-            if c.id == card_id:
-                return c
-        raise KeyError(f"No card {card_id!r}; known: {', '.join(c.id for c in self.cards)}")
-
-    def default_roles(self) -> list[str]:
-        """Ids of the roles that play unless optional roles are chosen."""
-        return [r.id for r in self.roles if not r.optional]
 
     def to_dict(self) -> dict:
         """Return the scenario as plain JSON-able data (what a game's first event stores).

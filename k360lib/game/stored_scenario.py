@@ -27,7 +27,7 @@ from typing import Any
 
 from k360lib.i18n import normalize_lang
 
-__all__ = ["StoredScenario", "scenario_hash", "stored_scenario"]
+__all__ = ["ScenarioLookups", "StoredScenario", "scenario_hash", "stored_scenario"]
 
 
 def scenario_hash(data: dict) -> str:
@@ -210,7 +210,44 @@ MIRRORS: dict[type, str] = {
 }
 
 
-class StoredScenario(_Frozen):
+class ScenarioLookups:
+    """Find roles, measures and cards by id.
+
+    Shared by the pydantic ``Scenario`` and :class:`StoredScenario` (both have
+    ``roles``, ``measures`` and ``cards``).
+    """
+
+    __slots__ = ()
+
+    def role(self, role_id: str) -> Role:
+        """Return the role ``role_id`` (``KeyError`` listing the known ones)."""
+        for r in self.roles:
+            if r.id == role_id:
+                return r
+        raise KeyError(f"No role {role_id!r}; known: {', '.join(r.id for r in self.roles)}")
+
+    def measure(self, measure_id: str) -> Measure:
+        """Return the measure ``measure_id`` (``KeyError`` listing the known ones)."""
+        for m in self.measures:
+            if m.id == measure_id:
+                return m
+        raise KeyError(
+            f"No measure {measure_id!r}; known: {', '.join(m.id for m in self.measures)}"
+        )
+
+    def card(self, card_id: str) -> Card:
+        """Return the event card ``card_id`` (``KeyError`` listing the known ones)."""
+        for c in self.cards:
+            if c.id == card_id:
+                return c
+        raise KeyError(f"No card {card_id!r}; known: {', '.join(c.id for c in self.cards)}")
+
+    def default_roles(self) -> list[str]:
+        """Ids of the roles that play unless optional roles are chosen."""
+        return [r.id for r in self.roles if not r.optional]
+
+
+class StoredScenario(ScenarioLookups, _Frozen):
     """A validated scenario read back from its stored dict (see the module docstring)."""
 
     FIELDS = tuple(
@@ -249,33 +286,6 @@ class StoredScenario(_Frozen):
     def source(self) -> None:
         """``None``: a stored scenario has no file."""
         return None
-
-    def role(self, role_id: str) -> Role:
-        """Return the role ``role_id`` (``KeyError`` listing the known ones)."""
-        for r in self.roles:
-            if r.id == role_id:
-                return r
-        raise KeyError(f"No role {role_id!r}; known: {', '.join(r.id for r in self.roles)}")
-
-    def measure(self, measure_id: str) -> Measure:
-        """Return the measure ``measure_id`` (``KeyError`` listing the known ones)."""
-        for m in self.measures:
-            if m.id == measure_id:
-                return m
-        raise KeyError(
-            f"No measure {measure_id!r}; known: {', '.join(m.id for m in self.measures)}"
-        )
-
-    def card(self, card_id: str) -> Card:
-        """Return the event card ``card_id`` (``KeyError`` listing the known ones)."""
-        for c in self.cards:
-            if c.id == card_id:
-                return c
-        raise KeyError(f"No card {card_id!r}; known: {', '.join(c.id for c in self.cards)}")
-
-    def default_roles(self) -> list[str]:
-        """Ids of the roles that play unless optional roles are chosen."""
-        return [r.id for r in self.roles if not r.optional]
 
     def to_dict(self) -> dict:
         """Return the stored dict (shared: treat it as read-only)."""
