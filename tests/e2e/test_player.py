@@ -90,7 +90,8 @@ def test_join_by_link_see_the_phase_change_within_2s_and_propose(
     submit = page.locator(f"{PANEL} .k360-propose-submit")
     assert submit.is_disabled()
     reason = page.locator(f"{PANEL} .k360-propose-reason").inner_text()
-    assert "planung" in reason
+    # in the player's language: "… (allowed in: Planning)", not the phase id
+    assert t("game.phase.planung", ui_lang) in reason and "planung" not in reason
     shot(page, "lage", ui_lang)
 
     # the facilitator changes the phase elsewhere: the screen follows within 2 s
