@@ -228,11 +228,11 @@ def test_xlsx_export_reimports_identically_and_a_bad_file_changes_nothing(
     assert where in err.inner_text()
     assert row(page, "babylotsen").get_attribute("data-status") == "ok"
 
-    # export again: still the same matrix
+    # export again: still the same matrix (a locator, not an element handle: the new
+    # export replaces the link element, and a handle to the old one may be detached)
     page.locator(f"{APP} .k360-export-button").click()
-    link = page.wait_for_selector(f"{APP} a.k360-download-xlsx", timeout=TIMEOUT_MS)
     with page.expect_download(timeout=TIMEOUT_MS) as info:
-        link.click()
+        page.locator(f"{APP} a.k360-download-xlsx").click(timeout=TIMEOUT_MS)
     again = tmp_path / "again.xlsx"
     info.value.save_as(str(again))
     assert from_xlsx(again.read_bytes(), cat) == expected
