@@ -31,13 +31,15 @@ Needs Voilà, Playwright with Chromium and matplotlib (``explore()``).
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py
+from _common import write_notebook  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED = 550
@@ -305,26 +307,6 @@ pick.observe(show, names="value")
 show()
 W.VBox([pick, out])
 """
-
-
-def _notebook(path: Path, source: str) -> None:
-    nb = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "metadata": {},
-                "outputs": [],
-                "source": source,
-            }
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path.write_text(json.dumps(nb), encoding="utf-8")
 
 
 def _cdn_router(route) -> None:
@@ -633,10 +615,10 @@ def run(ctx, Result, summarize) -> list:  # noqa: N803 - the classes of bench/ru
         )
 
         # -- notebooks on one server -----------------------------------------------------------
-        _notebook(work / "explorer.ipynb", _EXPLORER_NB.format(live=True))
-        _notebook(work / "explorer_full_render.ipynb", _EXPLORER_NB.format(live=False))
-        _notebook(work / "minimal.ipynb", _MINIMAL_NB)
-        _notebook(
+        write_notebook(work / "explorer.ipynb", _EXPLORER_NB.format(live=True))
+        write_notebook(work / "explorer_full_render.ipynb", _EXPLORER_NB.format(live=False))
+        write_notebook(work / "minimal.ipynb", _MINIMAL_NB)
+        write_notebook(
             work / "explore_app.ipynb", _EXPLORE_APP_NB.format(indicator=INDICATOR, year=YEAR)
         )
         server = VoilaServer(

@@ -27,12 +27,14 @@ import glob
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py
+from _common import fig, summary  # noqa: E402
 
 HERE = Path(__file__).resolve()
 
@@ -181,25 +183,6 @@ def _concurrency_run(url: str, n_proc: int = 30, k: int = 5) -> tuple[list[float
 # -- entries -------------------------------------------------------------------------------
 
 
-def _fig(subject, metric, value, unit, n, lo=None, hi=None) -> dict:
-    return {
-        "subject": subject,
-        "metric": metric,
-        "value": value,
-        "unit": unit,
-        "n": n,
-        "min": lo,
-        "max": hi,
-    }
-
-
-def _summary(subject, metric, values, unit, scale=1.0) -> dict:
-    scaled = [v * scale for v in values]
-    return _fig(
-        subject, metric, statistics.median(scaled), unit, len(scaled), min(scaled), max(scaled)
-    )
-
-
 def replay(ctx) -> list[dict]:
     """Replay (fold) of a 500-event game."""
     from k360lib.game.export import events_from_json, events_json
@@ -212,8 +195,8 @@ def replay(ctx) -> list[dict]:
     assert len(events) == 500
     text = events_json(events, indent=None)
     results = [
-        _summary("fold(500 events)", "time", ctx.time_calls(lambda: fold(events)), "ms", 1000),
-        _summary(
+        summary("fold(500 events)", "time", ctx.time_calls(lambda: fold(events)), "ms", 1000),
+        summary(
             "JSON log -> fold (500 events)",
             "time",
             ctx.time_calls(lambda: fold(events_from_json(text))),
@@ -228,7 +211,7 @@ def replay(ctx) -> list[dict]:
         for e in events[1:]:
             store.append(e.game_id, e, e.version - 1)
         results.append(
-            _summary(
+            summary(
                 "SQLite -> session state (500 events)",
                 "time",
                 ctx.time_calls(lambda: GameSession(store, events[0].game_id, facilitator=True)),
@@ -246,7 +229,7 @@ def replay(ctx) -> list[dict]:
         """
         runs = ctx.run_child(code)
     results.append(
-        _summary(
+        summary(
             "fresh process: read + fold (scenario parse incl.)",
             "time",
             [r["fold_seconds"] for r in runs],
@@ -271,15 +254,15 @@ def bots(ctx) -> list[dict]:
         df = simulate(sc, strategy, n=1000, jobs=2)
         dt = time.perf_counter() - t0
         assert df["seed"].nunique() == 1000
-        results.append(_fig(f"1,000 games, {strategy} bots, jobs=2", "wall", dt, "s", 1))
+        results.append(fig(f"1,000 games, {strategy} bots, jobs=2", "wall", dt, "s", 1))
         results.append(
-            _fig(f"  per game ({strategy})", "time", dt, "ms", 1)
+            fig(f"  per game ({strategy})", "time", dt, "ms", 1)
         )  # dt s / 1000 games = dt ms
         final = df[df["round"] == sc.rounds]
         for col in ("shared_score", "equity_gap"):
             q = final[col].quantile([0.05, 0.5, 0.95]).to_list()
             results.append(
-                _fig(f"  {col} p50 [p5, p95] ({strategy})", "value", q[1], "", 1000, q[0], q[2])
+                fig(f"  {col} p50 [p5, p95] ({strategy})", "value", q[1], "", 1000, q[0], q[2])
             )
     return results
 
@@ -290,7 +273,7 @@ def concurrency(ctx) -> list[dict]:
     with tempfile.TemporaryDirectory() as d:
         one, _ = _concurrency_run(str(Path(d) / "one.sqlite3"), n_proc=1, k=50)
         results.append(
-            _fig(
+            fig(
                 "SQLite, 1 writer alone: p50",
                 "latency",
                 1000 * _percentile(one, 0.5),
@@ -300,7 +283,7 @@ def concurrency(ctx) -> list[dict]:
         )
         lat, wall = _concurrency_run(str(Path(d) / "games.sqlite3"))
         results += [
-            _fig(
+            fig(
                 "SQLite (WAL, synchronous=FULL): p50",
                 "latency",
                 1000 * _percentile(lat, 0.5),
@@ -309,8 +292,8 @@ def concurrency(ctx) -> list[dict]:
                 1000 * min(lat),
                 1000 * max(lat),
             ),
-            _fig("SQLite: p95", "latency", 1000 * _percentile(lat, 0.95), "ms", len(lat)),
-            _fig("SQLite: 150 commands, wall", "time", wall, "s", 1),
+            fig("SQLite: p95", "latency", 1000 * _percentile(lat, 0.95), "ms", len(lat)),
+            fig("SQLite: 150 commands, wall", "time", wall, "s", 1),
         ]
     dsn, stop = _start_postgres()
     if dsn is None:
@@ -319,7 +302,7 @@ def concurrency(ctx) -> list[dict]:
     try:
         one, _ = _concurrency_run(dsn, n_proc=1, k=50)
         results.append(
-            _fig(
+            fig(
                 "PostgreSQL, 1 writer alone: p50",
                 "latency",
                 1000 * _percentile(one, 0.5),
@@ -331,7 +314,7 @@ def concurrency(ctx) -> list[dict]:
     finally:
         stop()
     results += [
-        _fig(
+        fig(
             "PostgreSQL: p50",
             "latency",
             1000 * _percentile(lat, 0.5),
@@ -340,8 +323,8 @@ def concurrency(ctx) -> list[dict]:
             1000 * min(lat),
             1000 * max(lat),
         ),
-        _fig("PostgreSQL: p95", "latency", 1000 * _percentile(lat, 0.95), "ms", len(lat)),
-        _fig("PostgreSQL: 150 commands, wall", "time", wall, "s", 1),
+        fig("PostgreSQL: p95", "latency", 1000 * _percentile(lat, 0.95), "ms", len(lat)),
+        fig("PostgreSQL: 150 commands, wall", "time", wall, "s", 1),
     ]
     return results
 

@@ -47,6 +47,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py
+from _common import fig, summary, write_notebook  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PLAYER_NOTEBOOK = REPO_ROOT / "notebooks" / "04_mitspielen.ipynb"
 SCENARIO = "kurz"
@@ -72,25 +75,6 @@ _b
 
 
 # -- small helpers -----------------------------------------------------------------------
-
-
-def _fig(subject, metric, value, unit, n, lo=None, hi=None) -> dict:
-    return {
-        "subject": subject,
-        "metric": metric,
-        "value": value,
-        "unit": unit,
-        "n": n,
-        "min": lo,
-        "max": hi,
-    }
-
-
-def _summary(subject, metric, values, unit, scale=1.0) -> dict:
-    scaled = [v * scale for v in values]
-    return _fig(
-        subject, metric, statistics.median(scaled), unit, len(scaled), min(scaled), max(scaled)
-    )
 
 
 def percentile(values, q: float) -> float:
@@ -128,27 +112,6 @@ def player_code() -> list[str]:
     if not PLAYER_NOTEBOOK.is_file():
         raise RuntimeError(f"the player notebook {PLAYER_NOTEBOOK} does not exist yet")
     return notebook_code(PLAYER_NOTEBOOK)
-
-
-def _write_notebook(path: Path, source: str) -> None:
-    nb = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": "c1",
-                "metadata": {},
-                "outputs": [],
-                "source": source,
-            }
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path.write_text(json.dumps(nb), encoding="utf-8")
 
 
 def new_game(store_path: Path, seed: int = 11):
@@ -279,12 +242,12 @@ def rss(ctx) -> list[dict]:
     )
     mb = 1024 * 1024 / 1e6
     return [
-        _summary("kernel: import ipywidgets only", "RSS", baseline, "MiB"),
-        _summary("kernel: import ipywidgets only, peak", "RSS", baseline_peak, "MiB"),
-        _summary("player kernel (notebook 04, joined)", "RSS", player, "MiB"),
-        _summary("  the same in MB (goal <= 90 MB)", "RSS", player, "MB", mb),
-        _summary("player kernel, peak", "RSS", player_peak, "MiB"),
-        _fig(
+        summary("kernel: import ipywidgets only", "RSS", baseline, "MiB"),
+        summary("kernel: import ipywidgets only, peak", "RSS", baseline_peak, "MiB"),
+        summary("player kernel (notebook 04, joined)", "RSS", player, "MiB"),
+        summary("  the same in MB (goal <= 90 MB)", "RSS", player, "MB", mb),
+        summary("player kernel, peak", "RSS", player_peak, "MiB"),
+        fig(
             "  player minus baseline",
             "RSS",
             statistics.median(player) - statistics.median(baseline),
@@ -415,7 +378,7 @@ def propagation(ctx, n_kernels: int = N_KERNELS, n_changes: int = N_CHANGES) -> 
     if missed:
         _note(ctx, f"propagation: {missed} kernel x change pairs not seen within 15 s")
     return [
-        _fig(
+        fig(
             f"phase change -> {n_kernels} player apps: p50",
             "delay",
             1000 * percentile(delays, 0.5),
@@ -424,15 +387,15 @@ def propagation(ctx, n_kernels: int = N_KERNELS, n_changes: int = N_CHANGES) -> 
             1000 * min(delays),
             1000 * max(delays),
         ),
-        _fig(
+        fig(
             f"phase change -> {n_kernels} player apps: p95",
             "delay",
             1000 * percentile(delays, 0.95),
             "ms",
             len(delays),
         ),
-        _summary("  last of the kernels, per change", "delay", per_change, "ms", 1000),
-        _fig("  not seen within 15 s", "count", missed, "", n_changes * n_kernels),
+        summary("  last of the kernels, per change", "delay", per_change, "ms", 1000),
+        fig("  not seen within 15 s", "count", missed, "", n_changes * n_kernels),
     ]
 
 
@@ -470,7 +433,7 @@ def page_load(ctx) -> list[dict]:
         boss.submit(C.advance())  # Planung: a player may propose
         store.close()
         shutil.copy(PLAYER_NOTEBOOK, work / PLAYER_NOTEBOOK.name)
-        _write_notebook(work / "minimal.ipynb", _MINIMAL_NB)
+        write_notebook(work / "minimal.ipynb", _MINIMAL_NB)
         server = VoilaServer(
             lambda port: voila_command(work, port=port),
             work,
@@ -518,17 +481,15 @@ def page_load(ctx) -> list[dict]:
         shutil.rmtree(work, ignore_errors=True)
     t_min, t_player = statistics.median(loads["minimal"]), statistics.median(loads["player"])
     return [
-        _summary(
+        summary(
             "minimal Voilà notebook (one Button): request -> enabled",
             "page load",
             loads["minimal"],
             "ms",
             1000,
         ),
-        _summary(
-            "player link: request -> usable control", "page load", loads["player"], "ms", 1000
-        ),
-        _fig("  ratio to the minimal notebook", "page load", t_player / t_min, "x", repeat),
+        summary("player link: request -> usable control", "page load", loads["player"], "ms", 1000),
+        fig("  ratio to the minimal notebook", "page load", t_player / t_min, "x", repeat),
     ]
 
 
